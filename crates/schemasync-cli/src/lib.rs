@@ -1,0 +1,1 @@
+//! The schemasync command line.

@@ -1,0 +1,2 @@
+//! The `schemasync` binary.
+fn main() {}

@@ -1,0 +1,858 @@
+//! The diff engine: `current` and `desired` schemas in, ordered changes out.
+//!
+//! Both schemas must already be in the same canonical form (drivers normalise on the
+//! way in); the diff compares values plainly and never rewrites SQL text. Renames come
+//! only from `renamed_from` hints, never from guessing. Unnamed constraints are matched
+//! by what they are, so they never show as drift.
+
+use crate::change::Change;
+use crate::model::{Check, Column, ForeignKey, Index, Schema, Table, Unique, View};
+use crate::sqltext::mentions;
+
+/// How names and column order are compared; each driver states its dialect's rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Names that differ only in ASCII case are the same object (SQLite).
+    pub case_insensitive_names: bool,
+    /// Column order is part of a table's definition (it can be changed by a rebuild).
+    pub column_order_matters: bool,
+}
+
+impl DiffOptions {
+    fn same_name(&self, a: &str, b: &str) -> bool {
+        if self.case_insensitive_names {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    }
+}
+
+/// Computes the ordered changes that turn `current` into `desired`.
+///
+/// Order: triggers and views that go or change are dropped first, then constraints and
+/// indexes that go; tables are renamed, created (referenced tables first), altered and
+/// dropped (referencing tables first); then constraints and indexes are added, and
+/// virtual tables, views (in dependency order) and triggers are created.
+///
+/// ```
+/// use schemasync_core::{diff, Column, DiffOptions, Schema, Table};
+/// let current = Schema { tables: vec![Table::new("users")], ..Schema::default() };
+/// let mut users = Table::new("users");
+/// users.columns.push(Column::new("email", "TEXT"));
+/// let desired = Schema { tables: vec![users], ..Schema::default() };
+/// let changes = diff(&current, &desired, &DiffOptions::default());
+/// assert_eq!(changes[0].describe(), "add column users.email");
+/// ```
+pub fn diff(current: &Schema, desired: &Schema, options: &DiffOptions) -> Vec<Change> {
+    Differ {
+        current,
+        desired,
+        options: *options,
+    }
+    .run()
+}
+
+struct Differ<'a> {
+    current: &'a Schema,
+    desired: &'a Schema,
+    options: DiffOptions,
+}
+
+/// A desired table and the current table it continues, if any.
+struct TablePair<'a> {
+    current: Option<&'a Table>,
+    desired: &'a Table,
+}
+
+impl<'a> Differ<'a> {
+    fn run(&self) -> Vec<Change> {
+        let pairs = self.pair_tables();
+        let dropped_tables: Vec<&Table> = self
+            .current
+            .tables
+            .iter()
+            .filter(|c| !pairs.iter().any(|p| p.current.is_some_and(|pc| pc.name == c.name)))
+            .collect();
+
+        let mut out = Vec::new();
+        let (drop_triggers, create_triggers) = self.diff_triggers();
+        let (drop_views, create_views) = self.diff_views();
+        let (drop_virtual, create_virtual) = self.diff_virtual_tables();
+        out.extend(drop_triggers);
+        out.extend(drop_views);
+        out.extend(drop_virtual);
+
+        let mut removals = Vec::new();
+        let mut alterations = Vec::new();
+        let mut additions = Vec::new();
+        for pair in &pairs {
+            if let Some(current) = pair.current {
+                self.diff_table(
+                    current,
+                    pair.desired,
+                    &mut removals,
+                    &mut alterations,
+                    &mut additions,
+                );
+            }
+        }
+        out.extend(removals);
+        for pair in &pairs {
+            if let Some(current) = pair.current {
+                if !self.options.same_name(&current.name, &pair.desired.name) {
+                    out.push(Change::RenameTable {
+                        from: current.name.clone(),
+                        to: pair.desired.name.clone(),
+                    });
+                }
+            }
+        }
+        let created: Vec<&Table> = pairs
+            .iter()
+            .filter(|p| p.current.is_none())
+            .map(|p| p.desired)
+            .collect();
+        for table in order_by_references(&created, self.options) {
+            out.push(Change::CreateTable {
+                table: Table {
+                    indexes: Vec::new(),
+                    ..table.clone()
+                },
+            });
+            for index in &table.indexes {
+                additions.push(Change::AddIndex {
+                    table: table.name.clone(),
+                    index: index.clone(),
+                });
+            }
+        }
+        out.extend(alterations);
+        let mut drop_order = order_by_references(&dropped_tables, self.options);
+        drop_order.reverse();
+        out.extend(drop_order.into_iter().map(|table| Change::DropTable {
+            table: table.clone(),
+        }));
+        // Foreign keys go last among additions, after every index they may need.
+        additions.sort_by_key(|c| matches!(c, Change::AddForeignKey { .. }));
+        out.extend(additions);
+        out.extend(create_virtual);
+        out.extend(create_views);
+        out.extend(create_triggers);
+        out
+    }
+
+    /// Pairs each desired table with the current table it continues (same name, or named
+    /// by its rename hint).
+    fn pair_tables(&self) -> Vec<TablePair<'a>> {
+        self.desired
+            .tables
+            .iter()
+            .map(|desired| {
+                let by_name = self.find_current_table(&desired.name);
+                let by_hint = desired.renamed_from.as_deref().and_then(|old| {
+                    let old_still_desired =
+                        self.desired.tables.iter().any(|t| self.options.same_name(&t.name, old));
+                    if old_still_desired {
+                        None
+                    } else {
+                        self.find_current_table(old)
+                    }
+                });
+                TablePair {
+                    current: by_name.or(by_hint),
+                    desired,
+                }
+            })
+            .collect()
+    }
+
+    fn find_current_table(&self, name: &str) -> Option<&'a Table> {
+        self.current
+            .tables
+            .iter()
+            .find(|t| self.options.same_name(&t.name, name))
+    }
+
+    fn diff_table(
+        &self,
+        current: &Table,
+        desired: &Table,
+        removals: &mut Vec<Change>,
+        alterations: &mut Vec<Change>,
+        additions: &mut Vec<Change>,
+    ) {
+        let table = desired.name.clone();
+        // Removals are emitted before table renames, so they use the current name.
+        let old_table = current.name.clone();
+
+        // Indexes.
+        let mut kept_indexes: Vec<&Index> = Vec::new();
+        for index in &desired.indexes {
+            let by_name = current
+                .indexes
+                .iter()
+                .find(|i| self.options.same_name(&i.name, &index.name));
+            let by_hint = index.renamed_from.as_deref().and_then(|old| {
+                current
+                    .indexes
+                    .iter()
+                    .find(|i| self.options.same_name(&i.name, old))
+            });
+            match (by_name, by_hint) {
+                (Some(existing), _) => {
+                    kept_indexes.push(existing);
+                    if !same_index(existing, index) {
+                        removals.push(Change::DropIndex {
+                            table: old_table.clone(),
+                            index: existing.clone(),
+                        });
+                        additions.push(Change::AddIndex {
+                            table: table.clone(),
+                            index: index.clone(),
+                        });
+                    }
+                }
+                (None, Some(existing)) => {
+                    kept_indexes.push(existing);
+                    if same_index(existing, index) {
+                        alterations.push(Change::RenameIndex {
+                            table: table.clone(),
+                            from: existing.name.clone(),
+                            to: index.name.clone(),
+                        });
+                    } else {
+                        removals.push(Change::DropIndex {
+                            table: old_table.clone(),
+                            index: existing.clone(),
+                        });
+                        additions.push(Change::AddIndex {
+                            table: table.clone(),
+                            index: index.clone(),
+                        });
+                    }
+                }
+                (None, None) => additions.push(Change::AddIndex {
+                    table: table.clone(),
+                    index: index.clone(),
+                }),
+            }
+        }
+        for index in &current.indexes {
+            if !kept_indexes.iter().any(|k| k.name == index.name) {
+                removals.push(Change::DropIndex {
+                    table: old_table.clone(),
+                    index: index.clone(),
+                });
+            }
+        }
+
+        // Constraints.
+        let (fk_drop, fk_add) = match_constraints(
+            &current.foreign_keys,
+            &desired.foreign_keys,
+            |fk| fk.name.as_deref(),
+            ForeignKey::same_definition,
+        );
+        removals.extend(fk_drop.into_iter().map(|fk| Change::DropForeignKey {
+            table: old_table.clone(),
+            foreign_key: fk.clone(),
+        }));
+        let (uq_drop, uq_add) = match_constraints(
+            &current.uniques,
+            &desired.uniques,
+            |u| u.name.as_deref(),
+            |a: &Unique, b: &Unique| a.columns == b.columns,
+        );
+        removals.extend(uq_drop.into_iter().map(|unique| Change::DropUnique {
+            table: old_table.clone(),
+            unique: unique.clone(),
+        }));
+        let (ck_drop, ck_add) = match_constraints(
+            &current.checks,
+            &desired.checks,
+            |c| c.name.as_deref(),
+            |a: &Check, b: &Check| a.expression == b.expression,
+        );
+        removals.extend(ck_drop.into_iter().map(|check| Change::DropCheck {
+            table: old_table.clone(),
+            check: check.clone(),
+        }));
+
+        // Columns.
+        let mut kept: Vec<(&Column, &Column)> = Vec::new();
+        for column in &desired.columns {
+            let by_name = current
+                .columns
+                .iter()
+                .find(|c| self.options.same_name(&c.name, &column.name));
+            let by_hint = column.renamed_from.as_deref().and_then(|old| {
+                let old_still_desired = desired
+                    .columns
+                    .iter()
+                    .any(|c| self.options.same_name(&c.name, old));
+                if old_still_desired {
+                    None
+                } else {
+                    current
+                        .columns
+                        .iter()
+                        .find(|c| self.options.same_name(&c.name, old))
+                }
+            });
+            if let Some(existing) = by_name.or(by_hint) {
+                kept.push((existing, column));
+            }
+        }
+        for column in &current.columns {
+            if !kept.iter().any(|(c, _)| c.name == column.name) {
+                alterations.push(Change::DropColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                });
+            }
+        }
+        for (existing, column) in &kept {
+            if !self.options.same_name(&existing.name, &column.name) {
+                alterations.push(Change::RenameColumn {
+                    table: table.clone(),
+                    from: existing.name.clone(),
+                    to: column.name.clone(),
+                });
+            }
+        }
+        for column in &desired.columns {
+            if !kept.iter().any(|(_, d)| d.name == column.name) {
+                alterations.push(Change::AddColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                });
+            }
+        }
+        for (existing, column) in &kept {
+            let renamed = Column {
+                name: column.name.clone(),
+                renamed_from: None,
+                ..(*existing).clone()
+            };
+            let wanted = Column {
+                renamed_from: None,
+                ..(*column).clone()
+            };
+            if renamed != wanted {
+                alterations.push(Change::AlterColumn {
+                    table: table.clone(),
+                    from: renamed,
+                    to: wanted,
+                });
+            }
+        }
+        if self.options.column_order_matters {
+            // After drops, renames and adds (which append), the order would be:
+            let mut resulting: Vec<String> = current
+                .columns
+                .iter()
+                .filter_map(|c| {
+                    kept.iter()
+                        .find(|(e, _)| e.name == c.name)
+                        .map(|(_, d)| d.name.clone())
+                })
+                .collect();
+            resulting.extend(
+                desired
+                    .columns
+                    .iter()
+                    .filter(|c| !kept.iter().any(|(_, d)| d.name == c.name))
+                    .map(|c| c.name.clone()),
+            );
+            let wanted: Vec<String> = desired.columns.iter().map(|c| c.name.clone()).collect();
+            if resulting != wanted {
+                alterations.push(Change::ReorderColumns {
+                    table: table.clone(),
+                    from: resulting,
+                    to: wanted,
+                });
+            }
+        }
+
+        // Primary key, options.
+        let pk_equal = match (&current.primary_key, &desired.primary_key) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                a.columns.len() == b.columns.len()
+                    && a.columns
+                        .iter()
+                        .zip(&b.columns)
+                        .all(|(x, y)| self.options.same_name(x, y) || renamed_to(&kept, x, y))
+                    && a.autoincrement == b.autoincrement
+                    && (a.name.is_none() || b.name.is_none() || a.name == b.name)
+            }
+            _ => false,
+        };
+        if !pk_equal {
+            alterations.push(Change::SetPrimaryKey {
+                table: table.clone(),
+                from: current.primary_key.clone(),
+                to: desired.primary_key.clone(),
+            });
+        }
+        if current.options != desired.options {
+            alterations.push(Change::SetTableOptions {
+                table: table.clone(),
+                from: current.options.clone(),
+                to: desired.options.clone(),
+            });
+        }
+
+        additions.extend(uq_add.into_iter().map(|unique| Change::AddUnique {
+            table: table.clone(),
+            unique: unique.clone(),
+        }));
+        additions.extend(ck_add.into_iter().map(|check| Change::AddCheck {
+            table: table.clone(),
+            check: check.clone(),
+        }));
+        additions.extend(fk_add.into_iter().map(|fk| Change::AddForeignKey {
+            table: table.clone(),
+            foreign_key: fk.clone(),
+        }));
+    }
+
+    fn diff_views(&self) -> (Vec<Change>, Vec<Change>) {
+        let mut drops: Vec<&View> = Vec::new();
+        let mut creates: Vec<&View> = Vec::new();
+        for view in &self.current.views {
+            let desired = self
+                .desired
+                .views
+                .iter()
+                .find(|v| self.options.same_name(&v.name, &view.name));
+            if desired != Some(view) {
+                drops.push(view);
+            }
+        }
+        for view in &self.desired.views {
+            let current = self
+                .current
+                .views
+                .iter()
+                .find(|v| self.options.same_name(&v.name, &view.name));
+            if current != Some(view) {
+                creates.push(view);
+            }
+        }
+        // A view that reads a dropped or recreated view must be recreated with it.
+        loop {
+            let extra: Vec<&View> = self
+                .current
+                .views
+                .iter()
+                .filter(|v| !drops.iter().any(|d| d.name == v.name))
+                .filter(|v| {
+                    drops
+                        .iter()
+                        .any(|d| mentions(&v.definition, &d.name, self.options.case_insensitive_names))
+                })
+                .collect();
+            if extra.is_empty() {
+                break;
+            }
+            for view in extra {
+                drops.push(view);
+                if let Some(desired) = self
+                    .desired
+                    .views
+                    .iter()
+                    .find(|v| self.options.same_name(&v.name, &view.name))
+                {
+                    if !creates.iter().any(|c| c.name == desired.name) {
+                        creates.push(desired);
+                    }
+                }
+            }
+        }
+        let mut drop_order = order_views(&drops, self.options);
+        drop_order.reverse();
+        let create_order = order_views(&creates, self.options);
+        (
+            drop_order
+                .into_iter()
+                .map(|view| Change::DropView { view: view.clone() })
+                .collect(),
+            create_order
+                .into_iter()
+                .map(|view| Change::CreateView { view: view.clone() })
+                .collect(),
+        )
+    }
+
+    fn diff_triggers(&self) -> (Vec<Change>, Vec<Change>) {
+        let drops = self
+            .current
+            .triggers
+            .iter()
+            .filter(|t| {
+                self.desired
+                    .triggers
+                    .iter()
+                    .find(|d| self.options.same_name(&d.name, &t.name))
+                    != Some(*t)
+            })
+            .map(|t| Change::DropTrigger { trigger: t.clone() })
+            .collect();
+        let creates = self
+            .desired
+            .triggers
+            .iter()
+            .filter(|t| {
+                self.current
+                    .triggers
+                    .iter()
+                    .find(|c| self.options.same_name(&c.name, &t.name))
+                    != Some(*t)
+            })
+            .map(|t| Change::CreateTrigger { trigger: t.clone() })
+            .collect();
+        (drops, creates)
+    }
+
+    fn diff_virtual_tables(&self) -> (Vec<Change>, Vec<Change>) {
+        let drops = self
+            .current
+            .virtual_tables
+            .iter()
+            .filter(|t| {
+                self.desired
+                    .virtual_tables
+                    .iter()
+                    .find(|d| self.options.same_name(&d.name, &t.name))
+                    != Some(*t)
+            })
+            .map(|t| Change::DropVirtualTable { table: t.clone() })
+            .collect();
+        let creates = self
+            .desired
+            .virtual_tables
+            .iter()
+            .filter(|t| {
+                self.current
+                    .virtual_tables
+                    .iter()
+                    .find(|c| self.options.same_name(&c.name, &t.name))
+                    != Some(*t)
+            })
+            .map(|t| Change::CreateVirtualTable { table: t.clone() })
+            .collect();
+        (drops, creates)
+    }
+}
+
+/// Whether the kept column named `from` in the current table is the one named `to` now.
+fn renamed_to(kept: &[(&Column, &Column)], from: &str, to: &str) -> bool {
+    kept.iter().any(|(c, d)| c.name == from && d.name == to)
+}
+
+fn same_index(a: &Index, b: &Index) -> bool {
+    a.unique == b.unique && a.parts == b.parts && a.predicate == b.predicate && a.method == b.method
+}
+
+/// Matches constraints: equal ones (name included) first, then same name, then same
+/// definition where at least one side is unnamed. Returns (to drop, to add).
+fn match_constraints<'c, T: PartialEq>(
+    current: &'c [T],
+    desired: &'c [T],
+    name: impl Fn(&T) -> Option<&str>,
+    same_definition: impl Fn(&T, &T) -> bool,
+) -> (Vec<&'c T>, Vec<&'c T>) {
+    let mut used = vec![false; current.len()];
+    let mut unmatched_desired = Vec::new();
+    for wanted in desired {
+        let position = current
+            .iter()
+            .enumerate()
+            .position(|(i, c)| !used[i] && c == wanted)
+            .or_else(|| {
+                current.iter().enumerate().position(|(i, c)| {
+                    !used[i]
+                        && same_definition(c, wanted)
+                        && (name(c).is_none() || name(wanted).is_none())
+                })
+            });
+        match position {
+            Some(i) => used[i] = true,
+            None => unmatched_desired.push(wanted),
+        }
+    }
+    let dropped = current
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used[*i])
+        .map(|(_, c)| c)
+        .collect();
+    (dropped, unmatched_desired)
+}
+
+/// Orders tables so that a table comes after the tables its foreign keys reference
+/// (among those given); cycles keep their input order.
+fn order_by_references<'t>(tables: &[&'t Table], options: DiffOptions) -> Vec<&'t Table> {
+    topological(tables, |a, b| {
+        a.foreign_keys.iter().any(|fk| {
+            options.same_name(&fk.referenced_table, &b.name) && !options.same_name(&a.name, &b.name)
+        })
+    })
+}
+
+/// Orders views so that a view comes after the views it reads (among those given).
+fn order_views<'v>(views: &[&'v View], options: DiffOptions) -> Vec<&'v View> {
+    topological(views, |a, b| {
+        !options.same_name(&a.name, &b.name)
+            && mentions(&a.definition, &b.name, options.case_insensitive_names)
+    })
+}
+
+/// A stable topological order: `depends(a, b)` means `a` must come after `b`.
+fn topological<'x, T>(items: &[&'x T], depends: impl Fn(&T, &T) -> bool) -> Vec<&'x T> {
+    let mut placed = vec![false; items.len()];
+    let mut out = Vec::with_capacity(items.len());
+    while out.len() < items.len() {
+        let ready = (0..items.len()).find(|&i| {
+            !placed[i]
+                && (0..items.len()).all(|j| placed[j] || j == i || !depends(items[i], items[j]))
+        });
+        // In a cycle nothing is ready: take the first unplaced item.
+        let next = ready.unwrap_or_else(|| (0..items.len()).find(|&i| !placed[i]).unwrap_or(0));
+        placed[next] = true;
+        out.push(items[next]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IndexPart, PrimaryKey};
+
+    fn table(name: &str, columns: &[&str]) -> Table {
+        let mut t = Table::new(name);
+        t.columns = columns.iter().map(|c| Column::new(*c, "TEXT")).collect();
+        t
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            ..Schema::default()
+        }
+    }
+
+    fn described(changes: &[Change]) -> Vec<String> {
+        changes.iter().map(Change::describe).collect()
+    }
+
+    #[test]
+    fn equal_schemas_have_no_changes() {
+        let s = schema(vec![table("a", &["x", "y"])]);
+        assert!(diff(&s, &s, &DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn rename_hint_on_column_gives_a_rename_not_drop_and_add() {
+        let current = schema(vec![table("users", &["id", "mail"])]);
+        let mut wanted = table("users", &["id", "email"]);
+        wanted.columns[1].renamed_from = Some("mail".into());
+        let changes = diff(&current, &schema(vec![wanted]), &DiffOptions::default());
+        assert_eq!(described(&changes), ["rename column users.mail to email"]);
+    }
+
+    #[test]
+    fn without_a_hint_a_renamed_column_is_dropped_and_added() {
+        let current = schema(vec![table("users", &["id", "mail"])]);
+        let changes = diff(
+            &current,
+            &schema(vec![table("users", &["id", "email"])]),
+            &DiffOptions::default(),
+        );
+        assert_eq!(
+            described(&changes),
+            ["drop column users.mail", "add column users.email"]
+        );
+    }
+
+    #[test]
+    fn rename_hint_on_table() {
+        let current = schema(vec![table("people", &["id"])]);
+        let mut wanted = table("users", &["id"]);
+        wanted.renamed_from = Some("people".into());
+        let changes = diff(&current, &schema(vec![wanted]), &DiffOptions::default());
+        assert_eq!(described(&changes), ["rename table people to users"]);
+    }
+
+    #[test]
+    fn created_tables_come_after_the_tables_they_reference() {
+        let mut child = table("child", &["parent_id"]);
+        child.foreign_keys.push(ForeignKey {
+            name: None,
+            columns: vec!["parent_id".into()],
+            referenced_schema: None,
+            referenced_table: "parent".into(),
+            referenced_columns: vec!["id".into()],
+            on_delete: Default::default(),
+            on_update: Default::default(),
+            deferrable: Default::default(),
+        });
+        let desired = schema(vec![child.clone(), table("parent", &["id"])]);
+        let changes = diff(&Schema::default(), &desired, &DiffOptions::default());
+        assert_eq!(
+            described(&changes),
+            ["create table parent", "create table child"]
+        );
+        let back = diff(&desired, &Schema::default(), &DiffOptions::default());
+        assert_eq!(described(&back), ["drop table child", "drop table parent"]);
+    }
+
+    #[test]
+    fn unnamed_constraint_matches_named_one_with_same_definition() {
+        let mut current = table("t", &["a"]);
+        current.checks.push(Check {
+            name: None,
+            expression: "a > 0".into(),
+        });
+        let mut desired = table("t", &["a"]);
+        desired.checks.push(Check {
+            name: Some("ck_t_positive".into()),
+            expression: "a > 0".into(),
+        });
+        assert!(diff(
+            &schema(vec![current]),
+            &schema(vec![desired]),
+            &DiffOptions::default()
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn case_insensitive_names_match_when_the_dialect_says_so() {
+        let current = schema(vec![table("Users", &["ID"])]);
+        let desired = schema(vec![table("users", &["id"])]);
+        let options = DiffOptions {
+            case_insensitive_names: true,
+            column_order_matters: true,
+        };
+        assert!(diff(&current, &desired, &options).is_empty());
+        assert!(!diff(&current, &desired, &DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn column_order_change_is_a_reorder_when_order_matters() {
+        let current = schema(vec![table("t", &["a", "b"])]);
+        let desired = schema(vec![table("t", &["b", "a"])]);
+        let options = DiffOptions {
+            column_order_matters: true,
+            ..DiffOptions::default()
+        };
+        assert_eq!(
+            described(&diff(&current, &desired, &options)),
+            ["reorder columns of t"]
+        );
+        assert!(diff(&current, &desired, &DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn appended_columns_are_not_a_reorder() {
+        let current = schema(vec![table("t", &["a"])]);
+        let desired = schema(vec![table("t", &["a", "b"])]);
+        let options = DiffOptions {
+            column_order_matters: true,
+            ..DiffOptions::default()
+        };
+        assert_eq!(
+            described(&diff(&current, &desired, &options)),
+            ["add column t.b"]
+        );
+    }
+
+    #[test]
+    fn a_view_reading_a_changed_view_is_recreated_after_it() {
+        let base = View {
+            schema: None,
+            name: "base".into(),
+            columns: vec![],
+            definition: "SELECT a FROM t".into(),
+            materialized: false,
+            comment: None,
+        };
+        let top = View {
+            name: "top".into(),
+            definition: "SELECT a FROM base".into(),
+            ..base.clone()
+        };
+        let current = Schema {
+            views: vec![base.clone(), top.clone()],
+            ..Schema::default()
+        };
+        let desired = Schema {
+            views: vec![
+                View {
+                    definition: "SELECT a, 1 FROM t".into(),
+                    ..base
+                },
+                top,
+            ],
+            ..Schema::default()
+        };
+        let changes = diff(&current, &desired, &DiffOptions::default());
+        assert_eq!(
+            described(&changes),
+            [
+                "drop view top",
+                "drop view base",
+                "create view base",
+                "create view top"
+            ]
+        );
+    }
+
+    #[test]
+    fn changed_index_is_dropped_before_and_added_after_column_changes() {
+        let mut current = table("t", &["a", "b"]);
+        current.indexes.push(Index {
+            name: "ix".into(),
+            unique: false,
+            parts: vec![IndexPart::column("a")],
+            predicate: None,
+            method: None,
+            renamed_from: None,
+        });
+        current.primary_key = Some(PrimaryKey {
+            name: None,
+            columns: vec!["a".into()],
+            autoincrement: false,
+        });
+        let mut desired = current.clone();
+        desired.indexes[0].parts = vec![IndexPart::column("b")];
+        desired.columns.push(Column::new("c", "TEXT"));
+        let changes = diff(
+            &schema(vec![current]),
+            &schema(vec![desired]),
+            &DiffOptions::default(),
+        );
+        assert_eq!(
+            described(&changes),
+            ["drop index ix on t", "add column t.c", "add index ix on t"]
+        );
+    }
+
+    #[test]
+    fn reversed_changes_are_the_changes_of_the_opposite_diff() {
+        let a = schema(vec![table("t", &["x"])]);
+        let b = schema(vec![table("t", &["x", "y"]), table("u", &["z"])]);
+        let mut reversed: Vec<String> = diff(&a, &b, &DiffOptions::default())
+            .iter()
+            .map(|c| c.reverse().describe())
+            .collect();
+        let mut backward = described(&diff(&b, &a, &DiffOptions::default()));
+        reversed.sort();
+        backward.sort();
+        assert_eq!(reversed, backward);
+    }
+}

@@ -1,0 +1,32 @@
+//! schemasync-core: the schema model, the diff engine, plans and hazards, and the
+//! [`Driver`] trait that dialect crates implement.
+//!
+//! This crate knows no database crate and no dialect's SQL beyond lexing: everything
+//! that talks to an engine lives in a driver (`schemasync-sqlite`, …).
+//!
+//! ```
+//! use schemasync_core::{diff, Column, DiffOptions, Schema, Table};
+//! let mut users = Table::new("users");
+//! users.columns.push(Column::new("id", "INTEGER"));
+//! let desired = Schema { tables: vec![users], ..Schema::default() };
+//! let changes = diff(&Schema::default(), &desired, &DiffOptions::default());
+//! assert_eq!(changes.len(), 1);
+//! ```
+
+pub mod change;
+pub mod diff;
+pub mod driver;
+pub mod error;
+pub mod model;
+pub mod plan;
+pub mod sqltext;
+
+pub use change::Change;
+pub use diff::{diff, DiffOptions};
+pub use driver::{ApplyOptions, ApplyReport, Driver, Progress, Status, TableStatus};
+pub use error::{Error, Result};
+pub use model::{
+    Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexPart, PrimaryKey,
+    ReferentialAction, Schema, Table, TableOptions, Trigger, Unique, View, VirtualTable,
+};
+pub use plan::{DataCheck, Dialect, Hazard, HazardKind, Plan, Step};

@@ -1,0 +1,462 @@
+//! The schema model: one set of types for every dialect.
+//!
+//! A [`Schema`] is what a database holds (tables, views, triggers, virtual tables);
+//! drivers introspect into it and plan from it. Values are stored in the canonical form
+//! of the engine they came from: drivers normalise on the way in, and the diff compares
+//! plainly. Rename hints (`renamed_from`) travel with the desired schema and never
+//! take part in equality.
+//!
+//! This module holds data only: no SQL, no database access.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A whole database schema: the desired one from a file or builder, or a live one
+/// introspected by a driver.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    /// Ordinary tables, in creation order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<Table>,
+    /// Views (and, where the dialect has them, materialized views).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<View>,
+    /// Triggers on tables or views.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
+    /// Virtual tables (SQLite FTS5 and other modules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub virtual_tables: Vec<VirtualTable>,
+}
+
+/// An ordinary table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// Namespace (PostgreSQL schema); `None` for the default one (SQLite `main`, PostgreSQL `public`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Table name, exactly as the engine stores it.
+    pub name: String,
+    /// Columns in their physical order.
+    #[serde(default)]
+    pub columns: Vec<Column>,
+    /// Primary key, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<PrimaryKey>,
+    /// Foreign keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+    /// UNIQUE constraints (declared in the table, as opposed to unique indexes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<Unique>,
+    /// CHECK constraints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// Indexes created on this table with CREATE INDEX.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    /// Storage options.
+    #[serde(default, skip_serializing_if = "TableOptions::is_default")]
+    pub options: TableOptions,
+    /// Comment on the table, where the dialect stores comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Rename hint: the table's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Declared type in the engine's canonical spelling (may be empty in SQLite).
+    #[serde(rename = "type", default)]
+    pub data_type: String,
+    /// Whether NULL is allowed.
+    #[serde(default = "default_true")]
+    pub nullable: bool,
+    /// Default value as an SQL expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Generated-column definition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
+    /// Collation name, when one is declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// Identity definition (PostgreSQL identity columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// Comment on the column, where the dialect stores comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Rename hint: the column's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Column {
+    /// A nullable column of the given type with nothing else declared.
+    ///
+    /// ```
+    /// let c = schemasync_core::Column::new("email", "TEXT");
+    /// assert!(c.nullable);
+    /// ```
+    pub fn new(name: impl Into<String>, data_type: impl Into<String>) -> Self {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: true,
+            default: None,
+            generated: None,
+            collation: None,
+            identity: None,
+            comment: None,
+            renamed_from: None,
+        }
+    }
+}
+
+/// A generated (computed) column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Generated {
+    /// The generating expression.
+    pub expression: String,
+    /// `true` for STORED, `false` for VIRTUAL.
+    #[serde(default)]
+    pub stored: bool,
+}
+
+/// An identity column's generation rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Identity {
+    /// `GENERATED ALWAYS AS IDENTITY`.
+    Always,
+    /// `GENERATED BY DEFAULT AS IDENTITY`.
+    ByDefault,
+}
+
+/// A primary key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryKey {
+    /// Constraint name; `None` when the engine keeps it unnamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Key columns, in key order.
+    pub columns: Vec<String>,
+    /// SQLite `AUTOINCREMENT` (only on a single INTEGER PRIMARY KEY).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub autoincrement: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// What a foreign key does when the referenced row changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferentialAction {
+    /// `NO ACTION` (the default).
+    #[default]
+    NoAction,
+    /// `RESTRICT`.
+    Restrict,
+    /// `CASCADE`.
+    Cascade,
+    /// `SET NULL`.
+    SetNull,
+    /// `SET DEFAULT`.
+    SetDefault,
+}
+
+impl ReferentialAction {
+    /// The SQL words for the action.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "NO ACTION",
+            ReferentialAction::Restrict => "RESTRICT",
+            ReferentialAction::Cascade => "CASCADE",
+            ReferentialAction::SetNull => "SET NULL",
+            ReferentialAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == ReferentialAction::NoAction
+    }
+}
+
+/// When a foreign key is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferrable {
+    /// Checked at the end of each statement (the default).
+    #[default]
+    NotDeferrable,
+    /// `DEFERRABLE INITIALLY IMMEDIATE`.
+    InitiallyImmediate,
+    /// `DEFERRABLE INITIALLY DEFERRED`.
+    InitiallyDeferred,
+}
+
+impl Deferrable {
+    fn is_default(&self) -> bool {
+        *self == Deferrable::NotDeferrable
+    }
+}
+
+/// A foreign key constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKey {
+    /// Constraint name; `None` when the engine keeps it unnamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Referencing columns.
+    pub columns: Vec<String>,
+    /// Namespace of the referenced table; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referenced_schema: Option<String>,
+    /// Referenced table.
+    pub referenced_table: String,
+    /// Referenced columns; empty means "the referenced table's primary key" (SQLite).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referenced_columns: Vec<String>,
+    /// ON DELETE action.
+    #[serde(default, skip_serializing_if = "ReferentialAction::is_default")]
+    pub on_delete: ReferentialAction,
+    /// ON UPDATE action.
+    #[serde(default, skip_serializing_if = "ReferentialAction::is_default")]
+    pub on_update: ReferentialAction,
+    /// Deferral mode.
+    #[serde(default, skip_serializing_if = "Deferrable::is_default")]
+    pub deferrable: Deferrable,
+}
+
+impl ForeignKey {
+    /// Whether two foreign keys enforce the same rule, names aside.
+    pub fn same_definition(&self, other: &ForeignKey) -> bool {
+        ForeignKey {
+            name: None,
+            ..self.clone()
+        } == ForeignKey {
+            name: None,
+            ..other.clone()
+        }
+    }
+}
+
+/// A UNIQUE constraint declared in the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unique {
+    /// Constraint name; `None` when the engine keeps it unnamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Columns, in order.
+    pub columns: Vec<String>,
+}
+
+/// A CHECK constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// Constraint name; `None` when the engine keeps it unnamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The boolean expression, without the surrounding `CHECK ( )`.
+    pub expression: String,
+}
+
+/// An index created with CREATE INDEX.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Index {
+    /// Index name (the naming convention fills it when left out).
+    #[serde(default)]
+    pub name: String,
+    /// Whether it is a UNIQUE index.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// Indexed columns or expressions, in order.
+    pub parts: Vec<IndexPart>,
+    /// Partial-index predicate (`WHERE …`).
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// Access method (PostgreSQL `USING btree|gin|…`); `None` for the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Rename hint: the index's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+/// One key of an index: a column or an expression, with its ordering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndexPart {
+    /// Column name, or `None` for an expression key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Expression text for an expression key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// Descending order.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub descending: bool,
+    /// Collation applied to this key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+}
+
+impl IndexPart {
+    /// An ascending key on a plain column.
+    pub fn column(name: impl Into<String>) -> Self {
+        IndexPart {
+            column: Some(name.into()),
+            expression: None,
+            descending: false,
+            collation: None,
+        }
+    }
+
+    /// An ascending key on an expression.
+    pub fn expression(sql: impl Into<String>) -> Self {
+        IndexPart {
+            column: None,
+            expression: Some(sql.into()),
+            descending: false,
+            collation: None,
+        }
+    }
+}
+
+/// Storage options of a table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableOptions {
+    /// SQLite `WITHOUT ROWID`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub without_rowid: bool,
+    /// SQLite `STRICT`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub strict: bool,
+}
+
+impl TableOptions {
+    fn is_default(&self) -> bool {
+        *self == TableOptions::default()
+    }
+}
+
+/// A view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// View name.
+    pub name: String,
+    /// Explicit column names (`CREATE VIEW v(a, b) AS …`), if given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// The query, in the engine's canonical text (for SQLite: as written, whitespace folded).
+    pub definition: String,
+    /// Whether it is a materialized view.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub materialized: bool,
+    /// Comment on the view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Trigger name.
+    pub name: String,
+    /// The table or view the trigger is on.
+    pub table: String,
+    /// The full `CREATE TRIGGER` statement in the engine's canonical text.
+    pub definition: String,
+}
+
+/// A virtual table (SQLite), such as an FTS5 index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualTable {
+    /// Virtual table name.
+    pub name: String,
+    /// Module name, lower case (`fts5`, `rtree`, …).
+    pub module: String,
+    /// Module arguments as written, whitespace folded (`title, body, content='docs'`).
+    #[serde(default)]
+    pub arguments: String,
+}
+
+impl Schema {
+    /// The table with this name, if any (names compared exactly).
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The view with this name, if any.
+    pub fn view(&self, name: &str) -> Option<&View> {
+        self.views.iter().find(|v| v.name == name)
+    }
+
+    /// Whether the schema holds no object at all.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+            && self.views.is_empty()
+            && self.triggers.is_empty()
+            && self.virtual_tables.is_empty()
+    }
+
+    /// Removes every rename hint, leaving what a live database would report.
+    pub fn without_hints(mut self) -> Schema {
+        for table in &mut self.tables {
+            table.renamed_from = None;
+            for column in &mut table.columns {
+                column.renamed_from = None;
+            }
+            for index in &mut table.indexes {
+                index.renamed_from = None;
+            }
+        }
+        self
+    }
+}
+
+impl Table {
+    /// An empty table with this name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Table {
+            name: name.into(),
+            ..Table::default()
+        }
+    }
+
+    /// The column with this name, if any.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
