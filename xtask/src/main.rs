@@ -1,2 +1,127 @@
-//! Project chores.
-fn main() {}
+//! Project chores in plain Rust, run as `cargo xtask <task>` (alias in `.cargo/config.toml`).
+//!
+//! `ci` runs what CI runs, in order, stopping at the first failure with a message that
+//! says which step failed and how to fix it: formatting, clippy with warnings denied,
+//! then every test (cargo-nextest when installed, plus doc tests; plain `cargo test`
+//! otherwise). The test runner's own summary is the last thing it prints.
+//!
+//! This crate depends on nothing but std and never changes the work tree.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  ci    cargo fmt --check, cargo clippy -D warnings, then every test";
+
+/// One command of a task, with what to tell the user when it fails.
+struct Step {
+    args: Vec<&'static str>,
+    hint: &'static str,
+}
+
+impl Step {
+    fn new(args: &[&'static str], hint: &'static str) -> Step {
+        Step {
+            args: args.to_vec(),
+            hint,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["ci"] => ci(),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace root: the folder above this crate's manifest.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// The cargo that runs us (`$CARGO`), else `cargo` from `PATH`.
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
+fn nextest_installed(root: &Path) -> bool {
+    Command::new(cargo())
+        .args(["nextest", "--version"])
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+fn ci() -> ExitCode {
+    let root = workspace_root();
+    let mut steps = vec![
+        Step::new(
+            &["fmt", "--all", "--", "--check"],
+            "run `cargo fmt --all` and commit the result",
+        ),
+        Step::new(
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            "fix the warnings clippy printed above",
+        ),
+    ];
+    if nextest_installed(&root) {
+        // Doc tests first: nextest cannot run them, and its summary must come last.
+        steps.push(Step::new(
+            &["test", "--workspace", "--doc"],
+            "fix the doc tests that failed above",
+        ));
+        steps.push(Step::new(
+            &["nextest", "run", "--workspace", "--no-fail-fast"],
+            "fix the tests that failed above",
+        ));
+    } else {
+        eprintln!("xtask ci: cargo-nextest is not installed; running `cargo test`");
+        steps.push(Step::new(
+            &["test", "--workspace", "--no-fail-fast"],
+            "fix the tests that failed above",
+        ));
+    }
+    for step in &steps {
+        let shown = format!("cargo {}", step.args.join(" "));
+        eprintln!("xtask ci: {shown}");
+        let status = Command::new(cargo())
+            .args(&step.args)
+            .current_dir(&root)
+            .status();
+        match status {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                eprintln!("xtask ci: `{shown}` failed ({status}); {}", step.hint);
+                return ExitCode::FAILURE;
+            }
+            Err(err) => {
+                eprintln!("xtask ci: cannot run `{shown}`: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

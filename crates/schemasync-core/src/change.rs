@@ -227,7 +227,11 @@ impl Change {
                 format!("rename column {table}.{from} to {to}")
             }
             Change::AlterColumn { table, from, to } => {
-                format!("alter column {table}.{} ({})", to.name, column_delta(from, to))
+                format!(
+                    "alter column {table}.{} ({})",
+                    to.name,
+                    column_delta(from, to)
+                )
             }
             Change::ReorderColumns { table, .. } => format!("reorder columns of {table}"),
             Change::SetPrimaryKey { table, to, .. } => match to {

@@ -6,7 +6,7 @@
 //! by what they are, so they never show as drift.
 
 use crate::change::Change;
-use crate::model::{Check, Column, ForeignKey, Index, Schema, Table, Unique, View};
+use crate::model::{Check, Column, ForeignKey, Index, Schema, Table, Trigger, Unique, View};
 use crate::sqltext::mentions;
 
 /// How names and column order are compared; each driver states its dialect's rules.
@@ -45,10 +45,26 @@ impl DiffOptions {
 /// assert_eq!(changes[0].describe(), "add column users.email");
 /// ```
 pub fn diff(current: &Schema, desired: &Schema, options: &DiffOptions) -> Vec<Change> {
+    diff_recreating(current, desired, options, &[])
+}
+
+/// Like [`diff()`], and also drops (first) and recreates (last) every view and trigger that
+/// mentions one of `tables`, with views that read those views.
+///
+/// Drivers use it when they must rebuild a table, or when their engine refuses to alter a
+/// table that a view or trigger reads (SQLite `DROP COLUMN`). Give both the old and the
+/// new name of a renamed table.
+pub fn diff_recreating(
+    current: &Schema,
+    desired: &Schema,
+    options: &DiffOptions,
+    tables: &[String],
+) -> Vec<Change> {
     Differ {
         current,
         desired,
         options: *options,
+        recreate: tables,
     }
     .run()
 }
@@ -57,6 +73,7 @@ struct Differ<'a> {
     current: &'a Schema,
     desired: &'a Schema,
     options: DiffOptions,
+    recreate: &'a [String],
 }
 
 /// A desired table and the current table it continues, if any.
@@ -72,7 +89,11 @@ impl<'a> Differ<'a> {
             .current
             .tables
             .iter()
-            .filter(|c| !pairs.iter().any(|p| p.current.is_some_and(|pc| pc.name == c.name)))
+            .filter(|c| {
+                !pairs
+                    .iter()
+                    .any(|p| p.current.is_some_and(|pc| pc.name == c.name))
+            })
             .collect();
 
         let mut out = Vec::new();
@@ -151,8 +172,11 @@ impl<'a> Differ<'a> {
             .map(|desired| {
                 let by_name = self.find_current_table(&desired.name);
                 let by_hint = desired.renamed_from.as_deref().and_then(|old| {
-                    let old_still_desired =
-                        self.desired.tables.iter().any(|t| self.options.same_name(&t.name, old));
+                    let old_still_desired = self
+                        .desired
+                        .tables
+                        .iter()
+                        .any(|t| self.options.same_name(&t.name, old));
                     if old_still_desired {
                         None
                     } else {
@@ -427,7 +451,7 @@ impl<'a> Differ<'a> {
                 .views
                 .iter()
                 .find(|v| self.options.same_name(&v.name, &view.name));
-            if desired != Some(view) {
+            if desired != Some(view) || self.reads_recreated_table(&view.definition) {
                 drops.push(view);
             }
         }
@@ -437,7 +461,8 @@ impl<'a> Differ<'a> {
                 .views
                 .iter()
                 .find(|v| self.options.same_name(&v.name, &view.name));
-            if current != Some(view) {
+            let dropped = current.is_some_and(|c| drops.iter().any(|d| d.name == c.name));
+            if current != Some(view) || dropped {
                 creates.push(view);
             }
         }
@@ -449,9 +474,9 @@ impl<'a> Differ<'a> {
                 .iter()
                 .filter(|v| !drops.iter().any(|d| d.name == v.name))
                 .filter(|v| {
-                    drops
-                        .iter()
-                        .any(|d| mentions(&v.definition, &d.name, self.options.case_insensitive_names))
+                    drops.iter().any(|d| {
+                        mentions(&v.definition, &d.name, self.options.case_insensitive_names)
+                    })
                 })
                 .collect();
             if extra.is_empty() {
@@ -487,7 +512,7 @@ impl<'a> Differ<'a> {
     }
 
     fn diff_triggers(&self) -> (Vec<Change>, Vec<Change>) {
-        let drops = self
+        let dropped: Vec<&Trigger> = self
             .current
             .triggers
             .iter()
@@ -497,23 +522,37 @@ impl<'a> Differ<'a> {
                     .iter()
                     .find(|d| self.options.same_name(&d.name, &t.name))
                     != Some(*t)
+                    || self.reads_recreated_table(&t.definition)
             })
-            .map(|t| Change::DropTrigger { trigger: t.clone() })
             .collect();
         let creates = self
             .desired
             .triggers
             .iter()
             .filter(|t| {
-                self.current
-                    .triggers
+                dropped
                     .iter()
-                    .find(|c| self.options.same_name(&c.name, &t.name))
-                    != Some(*t)
+                    .any(|d| self.options.same_name(&d.name, &t.name))
+                    || !self
+                        .current
+                        .triggers
+                        .iter()
+                        .any(|c| self.options.same_name(&c.name, &t.name))
             })
             .map(|t| Change::CreateTrigger { trigger: t.clone() })
             .collect();
+        let drops = dropped
+            .into_iter()
+            .map(|t| Change::DropTrigger { trigger: t.clone() })
+            .collect();
         (drops, creates)
+    }
+
+    /// Whether SQL text mentions a table whose dependents must be recreated.
+    fn reads_recreated_table(&self, sql: &str) -> bool {
+        self.recreate
+            .iter()
+            .any(|table| mentions(sql, table, self.options.case_insensitive_names))
     }
 
     fn diff_virtual_tables(&self) -> (Vec<Change>, Vec<Change>) {
@@ -839,6 +878,43 @@ mod tests {
         assert_eq!(
             described(&changes),
             ["drop index ix on t", "add column t.c", "add index ix on t"]
+        );
+    }
+
+    #[test]
+    fn dependents_of_a_recreated_table_are_dropped_first_and_created_last() {
+        let view = View {
+            schema: None,
+            name: "v".into(),
+            columns: vec![],
+            definition: "SELECT x FROM t".into(),
+            materialized: false,
+            comment: None,
+        };
+        let trigger = Trigger {
+            schema: None,
+            name: "tr".into(),
+            table: "t".into(),
+            definition: "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END".into(),
+        };
+        let current = Schema {
+            tables: vec![table("t", &["x"])],
+            views: vec![view],
+            triggers: vec![trigger],
+            ..Schema::default()
+        };
+        let mut desired = current.clone();
+        desired.tables[0].columns.push(Column::new("y", "TEXT"));
+        let changes = diff_recreating(&current, &desired, &DiffOptions::default(), &["t".into()]);
+        assert_eq!(
+            described(&changes),
+            [
+                "drop trigger tr",
+                "drop view v",
+                "add column t.y",
+                "create view v",
+                "create trigger tr"
+            ]
         );
     }
 

@@ -99,8 +99,12 @@ pub trait Driver {
 
     /// Applies `plan` atomically: guards, data checks, backup, the steps, then verification
     /// that the database equals `desired`. On any failure the database is left as it was.
-    fn apply(&mut self, plan: &Plan, desired: &Schema, options: &ApplyOptions)
-        -> Result<ApplyReport>;
+    fn apply(
+        &mut self,
+        plan: &Plan,
+        desired: &Schema,
+        options: &ApplyOptions,
+    ) -> Result<ApplyReport>;
 
     /// Writes a verified copy of the database to `destination`.
     fn backup(&mut self, destination: &Path) -> Result<()>;

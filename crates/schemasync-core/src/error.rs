@@ -53,7 +53,9 @@ pub enum Error {
         remedy: String,
     },
     /// After applying, the database did not match the desired schema; it was rolled back.
-    #[error("rolled back: after applying, the database still differs from the desired schema ({drift})")]
+    #[error(
+        "rolled back: after applying, the database still differs from the desired schema ({drift})"
+    )]
     VerificationFailed {
         /// The remaining differences.
         drift: String,

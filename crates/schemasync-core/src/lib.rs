@@ -13,20 +13,30 @@
 //! assert_eq!(changes.len(), 1);
 //! ```
 
+pub mod builder;
 pub mod change;
 pub mod diff;
 pub mod driver;
 pub mod error;
+pub mod format;
+pub mod hints;
 pub mod model;
+pub mod naming;
 pub mod plan;
+pub mod source;
 pub mod sqltext;
 
+pub use builder::SchemaBuilder;
 pub use change::Change;
-pub use diff::{diff, DiffOptions};
+pub use diff::{diff, diff_recreating, DiffOptions};
 pub use driver::{ApplyOptions, ApplyReport, Driver, Progress, Status, TableStatus};
 pub use error::{Error, Result};
+pub use format::{json_schema, parse_schema, render_schema, SchemaFormat};
+pub use hints::RenameHints;
 pub use model::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexPart, PrimaryKey,
     ReferentialAction, Schema, Table, TableOptions, Trigger, Unique, View, VirtualTable,
 };
+pub use naming::NamingConvention;
 pub use plan::{DataCheck, Dialect, Hazard, HazardKind, Plan, Step};
+pub use source::{load_desired, load_desired_text};

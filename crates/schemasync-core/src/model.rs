@@ -431,6 +431,21 @@ impl Schema {
             && self.virtual_tables.is_empty()
     }
 
+    /// A SHA-256 hex digest of the schema without rename hints: equal schemas, equal digests.
+    ///
+    /// ```
+    /// let schema = schemasync_core::Schema::default();
+    /// assert_eq!(schema.fingerprint().len(), 64);
+    /// ```
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::to_vec(&self.clone().without_hints()).unwrap_or_default();
+        Sha256::digest(&canonical)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Removes every rename hint, leaving what a live database would report.
     pub fn without_hints(mut self) -> Schema {
         for table in &mut self.tables {

@@ -1,0 +1,323 @@
+//! What each subcommand does: resolve settings, open the driver, call the library,
+//! print the result.
+//!
+//! Every schema decision (diff, plan, hazards, guards, backup naming) belongs to the
+//! library crates; this module only wires them to arguments and output. It writes
+//! results to the `out` it is given and nothing else to stdout.
+
+use crate::cli::{ApplyArgs, Cli, Command, InspectFormat, PlanFormat, StatusFormat};
+use crate::config::{self, Config};
+use crate::progress::TerminalProgress;
+use crate::render;
+use crate::url::DatabaseUrl;
+use crate::Exit;
+use schemasync_core::format::{render_schema, SchemaFormat};
+use schemasync_core::source::load_desired;
+use schemasync_core::{ApplyOptions, Driver, Error, Plan, Result, Schema};
+use schemasync_sqlite::SqliteDriver;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Settings every command needs, resolved once from flags, environment and config.
+struct Context {
+    url: DatabaseUrl,
+    config: Config,
+    busy_timeout: Duration,
+}
+
+/// Whether a command may create a missing database file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    /// A missing file is an error (read-only commands, backup).
+    Refuse,
+    /// A missing file is created (apply, restore).
+    Create,
+}
+
+/// Runs the parsed command line, writing results to `out`.
+pub(crate) fn execute(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
+    let config = Config::load(cli.config.as_deref())?;
+    let (url, _) = config::resolve_database_url(
+        cli.database_url.as_deref(),
+        |name| std::env::var(name).ok(),
+        &config,
+    )?;
+    let busy_timeout = config::resolve_busy_timeout(cli.busy_timeout, &config)?;
+    let ctx = Context {
+        url,
+        config,
+        busy_timeout,
+    };
+    match cli.command {
+        Command::Inspect { format } => inspect(&ctx, format, out),
+        Command::Plan { schema, format } => plan(&ctx, &schema.schema, format, out),
+        Command::Apply(args) => apply(&ctx, &args, out),
+        Command::Check { schema } => check(&ctx, &schema.schema, out),
+        Command::Status { format } => status(&ctx, format, out),
+        Command::Backup { to } => backup(&ctx, to.as_deref(), out),
+        Command::Restore { file, no_backup } => restore(&ctx, &file, no_backup, out),
+    }
+}
+
+fn inspect(ctx: &Context, format: InspectFormat, out: &mut dyn Write) -> Result<Exit> {
+    let mut driver = open(ctx, Missing::Refuse)?;
+    let schema = driver.introspect()?;
+    let text = match format {
+        InspectFormat::Sql => stored_ddl(&driver, &schema)?,
+        InspectFormat::Toml => render_schema(&schema, SchemaFormat::Toml)?,
+        InspectFormat::Json => render_schema(&schema, SchemaFormat::Json)?,
+        InspectFormat::Yaml => render_schema(&schema, SchemaFormat::Yaml)?,
+    };
+    emit(out, &text)?;
+    Ok(Exit::Success)
+}
+
+fn plan(
+    ctx: &Context,
+    schema_file: &Path,
+    format: PlanFormat,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let mut driver = match open(ctx, Missing::Refuse) {
+        Err(_) if sqlite_file_missing(&ctx.url) => {
+            eprintln!(
+                "note: {} does not exist yet; planning against an empty database",
+                ctx.url
+            );
+            SqliteDriver::open_in_memory()?
+        }
+        opened => opened?,
+    };
+    let (plan, _) = plan_for(&mut driver, ctx, schema_file)?;
+    let text = match format {
+        PlanFormat::Text => render::plan_text(&plan),
+        PlanFormat::Sql => render::plan_sql(&plan),
+        PlanFormat::Json => render::plan_json(&plan)?,
+    };
+    emit(out, &text)?;
+    Ok(Exit::Success)
+}
+
+fn apply(ctx: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Result<Exit> {
+    let created = sqlite_file_missing(&ctx.url);
+    let result = apply_to_database(ctx, args, out);
+    // A file this command created is removed again unless the schema landed in it.
+    if created && (result.is_err() || args.dry_run) {
+        if let DatabaseUrl::Sqlite { path } = &ctx.url {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result
+}
+
+fn apply_to_database(ctx: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Result<Exit> {
+    let mut driver = open(ctx, Missing::Create)?;
+    let (plan, desired) = plan_for(&mut driver, ctx, &args.schema.schema)?;
+    if plan.is_empty() {
+        emit(out, &format!("{}\n", render::NO_CHANGES))?;
+        return Ok(Exit::Success);
+    }
+    emit(out, &render::plan_text(&plan))?;
+    let backup_dir = if args.no_backup {
+        None
+    } else {
+        backup_dir(ctx)?
+    };
+    let options = ApplyOptions {
+        allow_data_loss: args.allow_data_loss,
+        backup_dir,
+        dry_run: args.dry_run,
+        label: args.label.clone(),
+        progress: TerminalProgress::for_stderr(),
+    };
+    let report = driver.apply(&plan, &desired, &options)?;
+    if let Some(backup) = &report.backup {
+        emit(out, &format!("Backup: {}\n", backup.display()))?;
+    }
+    let done = if args.dry_run {
+        format!(
+            "Dry run: {} checked, nothing changed.\n",
+            steps(plan.steps.len())
+        )
+    } else {
+        format!("Applied {}.\n", steps(report.steps_run))
+    };
+    emit(out, &done)?;
+    Ok(Exit::Success)
+}
+
+fn check(ctx: &Context, schema_file: &Path, out: &mut dyn Write) -> Result<Exit> {
+    let mut driver = open(ctx, Missing::Refuse)?;
+    let (plan, _) = plan_for(&mut driver, ctx, schema_file)?;
+    let shown = schema_file.display().to_string();
+    if plan.is_empty() {
+        emit(out, &format!("No drift: the database matches {shown}.\n"))?;
+        Ok(Exit::Success)
+    } else {
+        emit(out, &render::drift_text(&plan, &shown))?;
+        Ok(Exit::Difference)
+    }
+}
+
+fn status(ctx: &Context, format: StatusFormat, out: &mut dyn Write) -> Result<Exit> {
+    let mut driver = open(ctx, Missing::Refuse)?;
+    let status = driver.status()?;
+    let text = match format {
+        StatusFormat::Text => render::status_text(&ctx.url, &status),
+        StatusFormat::Json => render::status_json(&ctx.url, &status)?,
+    };
+    emit(out, &text)?;
+    Ok(Exit::Success)
+}
+
+fn backup(ctx: &Context, to: Option<&Path>, out: &mut dyn Write) -> Result<Exit> {
+    let mut driver = open(ctx, Missing::Refuse)?;
+    let written = match to {
+        Some(file) => {
+            if file.exists() {
+                return Err(Error::Usage(format!(
+                    "{} already exists; remove it or choose another --to",
+                    file.display()
+                )));
+            }
+            driver.backup(file)?;
+            file.to_path_buf()
+        }
+        None => driver.backup_into(&required_backup_dir(ctx)?)?,
+    };
+    emit(out, &format!("Backup written to {}.\n", written.display()))?;
+    Ok(Exit::Success)
+}
+
+fn restore(ctx: &Context, file: &Path, no_backup: bool, out: &mut dyn Write) -> Result<Exit> {
+    if !file.is_file() {
+        return Err(Error::Usage(format!(
+            "backup file {} does not exist",
+            file.display()
+        )));
+    }
+    let had_content = match &ctx.url {
+        DatabaseUrl::Sqlite { path } => std::fs::metadata(path).is_ok_and(|m| m.len() > 0),
+        _ => false,
+    };
+    let mut driver = open(ctx, Missing::Create)?;
+    if had_content && !no_backup {
+        let saved = driver.backup_into(&required_backup_dir(ctx)?)?;
+        emit(
+            out,
+            &format!("Backup of the current database: {}\n", saved.display()),
+        )?;
+    }
+    driver.restore(file)?;
+    emit(
+        out,
+        &format!("Restored {} into {}.\n", file.display(), ctx.url),
+    )?;
+    Ok(Exit::Success)
+}
+
+/// Loads the desired schema through `driver`, introspects the live one and plans.
+fn plan_for(driver: &mut dyn Driver, ctx: &Context, schema_file: &Path) -> Result<(Plan, Schema)> {
+    let desired = load_desired(schema_file, driver, &ctx.config.naming)?;
+    let current = driver.introspect()?;
+    let plan = driver.plan(&current, &desired)?;
+    Ok((plan, desired))
+}
+
+/// Opens the database the context names.
+fn open(ctx: &Context, missing: Missing) -> Result<SqliteDriver> {
+    match &ctx.url {
+        DatabaseUrl::Sqlite { path } => {
+            if missing == Missing::Refuse && !path.exists() {
+                return Err(Error::Usage(format!(
+                    "database file {} does not exist (`apply` creates it)",
+                    path.display()
+                )));
+            }
+            SqliteDriver::open(path, ctx.busy_timeout)
+        }
+        DatabaseUrl::SqliteMemory => SqliteDriver::open_in_memory(),
+        DatabaseUrl::Postgres(url) => Err(Error::Unsupported(format!(
+            "PostgreSQL is not supported yet ({url}); use a sqlite: URL"
+        ))),
+    }
+}
+
+fn sqlite_file_missing(url: &DatabaseUrl) -> bool {
+    matches!(url, DatabaseUrl::Sqlite { path } if !path.exists())
+}
+
+/// The backup folder: `backup_dir` from the config (created if missing), else the
+/// database file's folder; `None` for an in-memory database.
+fn backup_dir(ctx: &Context) -> Result<Option<PathBuf>> {
+    if let Some(dir) = ctx.config.backup_dir() {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        return Ok(Some(dir));
+    }
+    Ok(match &ctx.url {
+        DatabaseUrl::Sqlite { path } => Some(match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        }),
+        _ => None,
+    })
+}
+
+fn required_backup_dir(ctx: &Context) -> Result<PathBuf> {
+    backup_dir(ctx)?.ok_or_else(|| {
+        Error::Usage(
+            "an in-memory database has no backup folder; pass --to FILE or set backup_dir"
+                .to_string(),
+        )
+    })
+}
+
+/// The DDL SQLite stored for every managed object, tables first, then indexes,
+/// virtual tables, views and triggers, so the output runs as a script.
+fn stored_ddl(driver: &SqliteDriver, schema: &Schema) -> Result<String> {
+    let mut stored: HashMap<String, String> = HashMap::new();
+    let mut statement = driver
+        .connection()
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL")
+        .map_err(|e| Error::database(driver.dialect(), "cannot read sqlite_schema", e))?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
+        .map_err(|e| Error::database(driver.dialect(), "cannot read sqlite_schema", e))?;
+    for row in rows {
+        let (name, sql) =
+            row.map_err(|e| Error::database(driver.dialect(), "cannot read sqlite_schema", e))?;
+        stored.insert(name.to_lowercase(), sql);
+    }
+    let names = schema
+        .tables
+        .iter()
+        .map(|t| &t.name)
+        .chain(
+            schema
+                .tables
+                .iter()
+                .flat_map(|t| t.indexes.iter().map(|i| &i.name)),
+        )
+        .chain(schema.virtual_tables.iter().map(|v| &v.name))
+        .chain(schema.views.iter().map(|v| &v.name))
+        .chain(schema.triggers.iter().map(|t| &t.name));
+    let statements: Vec<String> = names
+        .filter_map(|name| stored.get(&name.to_lowercase()))
+        .map(|sql| format!("{};\n", sql.trim_end().trim_end_matches(';')))
+        .collect();
+    Ok(statements.join("\n"))
+}
+
+fn steps(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "step" } else { "steps" })
+}
+
+fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io(crate::STDOUT, e))
+}

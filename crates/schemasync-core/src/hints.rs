@@ -1,0 +1,733 @@
+//! Rename hints: which table, column or index used to have another name (SPEC §3).
+//!
+//! This module owns finding hints in SQL text (`-- schemasync: renamed_from=old`,
+//! sqldef's `-- @renamed from=old` and `/* @renamed from=old */`), collecting them from a
+//! hand-written model, and putting them back on a normalised schema as `renamed_from`.
+//! It never guesses a rename, never parses SQL beyond lexing, and never checks that the
+//! old name exists: the diff decides what a hint that matches nothing means.
+//!
+//! # Which object a hint belongs to
+//!
+//! A hint belongs to the object defined on the line of the comment:
+//!
+//! - a table: the lines from `CREATE TABLE` to its name and the `(` that opens its body;
+//! - a column: the lines of a column definition inside a `CREATE TABLE` body, from its
+//!   name to the `,` that ends it (or its last token before the closing `)`);
+//! - an index: the lines of a `CREATE [UNIQUE] INDEX name … ;` statement.
+//!
+//! When several objects share the line, the hint belongs to the last one that starts
+//! before the comment (`CREATE TABLE t ( -- …` is the table's; `a int, -- …` the
+//! column's), else to the first that starts after it. `IF NOT EXISTS` is skipped and a
+//! qualified name `a.b` gives `b`. Old names may be quoted (`"old name"`, `` `old` ``,
+//! `[old]`, `'old'`); bare ones run to the next space. Hints on other lines (a table
+//! constraint, `CREATE TYPE`, an enum value) have no model object to go to and are
+//! listed in [`RenameHints::ignored`].
+
+use crate::model::Schema;
+use crate::sqltext::{lex, Token};
+
+/// A table's previous name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRename {
+    /// The table's name in the desired schema.
+    pub table: String,
+    /// Its previous name.
+    pub from: String,
+}
+
+/// A column's previous name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnRename {
+    /// The table's name in the desired schema.
+    pub table: String,
+    /// The column's name in the desired schema.
+    pub column: String,
+    /// Its previous name.
+    pub from: String,
+}
+
+/// An index's previous name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRename {
+    /// The index's name in the desired schema.
+    pub index: String,
+    /// Its previous name.
+    pub from: String,
+}
+
+/// A rename hint that names no table, column or index, so it cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredHint {
+    /// 1-based line of the comment.
+    pub line: usize,
+    /// The comment, as written.
+    pub comment: String,
+    /// Why it was not applied, in a few words.
+    pub reason: String,
+}
+
+/// Rename hints of a desired schema, keyed by the new names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenameHints {
+    /// Renamed tables.
+    pub tables: Vec<TableRename>,
+    /// Renamed columns.
+    pub columns: Vec<ColumnRename>,
+    /// Renamed indexes.
+    pub indexes: Vec<IndexRename>,
+    /// Hints found in SQL text that belong to no table, column or index definition, or
+    /// that give no old name; the caller may warn about them.
+    pub ignored: Vec<IgnoredHint>,
+}
+
+/// A token with its byte offset and 1-based line.
+struct Spanned<'a> {
+    token: Token<'a>,
+    offset: usize,
+    line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Table(String),
+    Column { table: String, column: String },
+    Index(String),
+}
+
+/// An object definition and the lines it occupies for hint purposes.
+struct Definition {
+    target: Target,
+    offset: usize,
+    first_line: usize,
+    last_line: usize,
+}
+
+impl RenameHints {
+    /// Finds the rename hints in DDL text.
+    ///
+    /// ```
+    /// use schemasync_core::hints::{ColumnRename, RenameHints, TableRename};
+    /// let hints = RenameHints::from_sql(
+    ///     "CREATE TABLE people ( -- schemasync: renamed_from=users\n  \
+    ///        email TEXT -- @renamed from=\"mail\"\n);",
+    /// );
+    /// assert_eq!(hints.tables, [TableRename { table: "people".into(), from: "users".into() }]);
+    /// assert_eq!(
+    ///     hints.columns,
+    ///     [ColumnRename { table: "people".into(), column: "email".into(), from: "mail".into() }]
+    /// );
+    /// ```
+    pub fn from_sql(sql: &str) -> RenameHints {
+        let tokens = spanned(sql);
+        let definitions = definitions(&tokens);
+        let mut hints = RenameHints::default();
+        for spanned in &tokens {
+            let Token::Comment(comment) = spanned.token else {
+                continue;
+            };
+            let Some(old) = parse_hint(comment) else {
+                continue;
+            };
+            let ignore = |reason: &str| IgnoredHint {
+                line: spanned.line,
+                comment: comment.to_string(),
+                reason: reason.to_string(),
+            };
+            let Some(from) = old else {
+                hints.ignored.push(ignore("it gives no old name"));
+                continue;
+            };
+            match owner(&definitions, spanned) {
+                Some(Target::Table(table)) => hints.tables.push(TableRename { table, from }),
+                Some(Target::Column { table, column }) => hints.columns.push(ColumnRename {
+                    table,
+                    column,
+                    from,
+                }),
+                Some(Target::Index(index)) => hints.indexes.push(IndexRename { index, from }),
+                None => hints.ignored.push(ignore(
+                    "it is not on the line of a table, column or index definition",
+                )),
+            }
+        }
+        hints
+    }
+
+    /// The hints a hand-written model carries (`renamed_from` fields), so they survive
+    /// normalisation by a driver.
+    pub fn from_model(schema: &Schema) -> RenameHints {
+        let mut hints = RenameHints::default();
+        for table in &schema.tables {
+            if let Some(from) = &table.renamed_from {
+                hints.tables.push(TableRename {
+                    table: table.name.clone(),
+                    from: from.clone(),
+                });
+            }
+            for column in &table.columns {
+                if let Some(from) = &column.renamed_from {
+                    hints.columns.push(ColumnRename {
+                        table: table.name.clone(),
+                        column: column.name.clone(),
+                        from: from.clone(),
+                    });
+                }
+            }
+            for index in &table.indexes {
+                if let Some(from) = &index.renamed_from {
+                    hints.indexes.push(IndexRename {
+                        index: index.name.clone(),
+                        from: from.clone(),
+                    });
+                }
+            }
+        }
+        hints
+    }
+
+    /// Whether there is no hint to apply.
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.columns.is_empty() && self.indexes.is_empty()
+    }
+
+    /// Sets `renamed_from` on the objects the hints name.
+    ///
+    /// Names match exactly, or ASCII case-insensitively when `case_insensitive` (SQLite).
+    /// A name that matches nothing also matches its ASCII lower-case form, so a hint on
+    /// an unquoted `CREATE TABLE Users` finds PostgreSQL's `users`. Hints that match
+    /// nothing are left out.
+    pub fn apply(&self, schema: &mut Schema, case_insensitive: bool) {
+        let ci = case_insensitive;
+        for hint in &self.tables {
+            if let Some(t) = find_name(schema.tables.iter().map(|t| &t.name), &hint.table, ci) {
+                schema.tables[t].renamed_from = Some(hint.from.clone());
+            }
+        }
+        for hint in &self.columns {
+            let Some(t) = find_name(schema.tables.iter().map(|t| &t.name), &hint.table, ci) else {
+                continue;
+            };
+            let table = &mut schema.tables[t];
+            if let Some(c) = find_name(table.columns.iter().map(|c| &c.name), &hint.column, ci) {
+                table.columns[c].renamed_from = Some(hint.from.clone());
+            }
+        }
+        let positions: Vec<(usize, usize)> = schema
+            .tables
+            .iter()
+            .enumerate()
+            .flat_map(|(t, table)| (0..table.indexes.len()).map(move |i| (t, i)))
+            .collect();
+        for hint in &self.indexes {
+            let names = positions
+                .iter()
+                .map(|&(t, i)| &schema.tables[t].indexes[i].name);
+            if let Some(k) = find_name(names, &hint.index, ci) {
+                let (t, i) = positions[k];
+                schema.tables[t].indexes[i].renamed_from = Some(hint.from.clone());
+            }
+        }
+    }
+}
+
+/// Position of the name that matches `wanted` (see [`RenameHints::apply`]).
+fn find_name<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    wanted: &str,
+    case_insensitive: bool,
+) -> Option<usize> {
+    let folded = wanted.to_ascii_lowercase();
+    let mut fallback = None;
+    for (i, name) in names.into_iter().enumerate() {
+        if name == wanted || (case_insensitive && name.eq_ignore_ascii_case(wanted)) {
+            return Some(i);
+        }
+        if fallback.is_none() && *name == folded {
+            fallback = Some(i);
+        }
+    }
+    fallback
+}
+
+/// Reads a hint comment: `None` when the comment is no hint, `Some(None)` when it is one
+/// without an old name, `Some(Some(old))` otherwise.
+fn parse_hint(comment: &str) -> Option<Option<String>> {
+    let body = if let Some(rest) = comment.strip_prefix("--") {
+        rest
+    } else {
+        let rest = comment.strip_prefix("/*")?;
+        rest.strip_suffix("*/").unwrap_or(rest)
+    };
+    let lower = body.to_ascii_lowercase();
+    let (start, key) = [("schemasync:", "renamed_from"), ("@renamed", "from")]
+        .iter()
+        .find_map(|(marker, key)| Some((lower.find(marker)? + marker.len(), *key)))?;
+    let rest = lower[start..].trim_start();
+    if !rest.starts_with(key) {
+        return Some(None);
+    }
+    let rest = body[body.len() - rest.len() + key.len()..].trim_start();
+    let Some(value) = rest.strip_prefix('=') else {
+        return Some(None);
+    };
+    let value = value.trim_start();
+    let old = match value.chars().next() {
+        Some('"' | '`' | '[') => match lex(value).into_iter().next() {
+            Some(Token::QuotedIdent(ident)) => ident,
+            _ => String::new(),
+        },
+        Some('\'') => match lex(value).into_iter().next() {
+            Some(Token::Literal(literal)) => {
+                let inner = literal.strip_prefix('\'').unwrap_or(literal);
+                inner.strip_suffix('\'').unwrap_or(inner).replace("''", "'")
+            }
+            _ => String::new(),
+        },
+        _ => value.split_whitespace().next().unwrap_or("").to_string(),
+    };
+    Some((!old.is_empty()).then_some(old))
+}
+
+/// Lexes `sql` and gives each token its offset and line.
+fn spanned(sql: &str) -> Vec<Spanned<'_>> {
+    let bytes = sql.as_bytes();
+    let mut offset = 0;
+    let mut line = 1;
+    let mut out = Vec::new();
+    for token in lex(sql) {
+        let len = match &token {
+            Token::Word(s) | Token::Literal(s) | Token::Comment(s) | Token::Other(s) => s.len(),
+            Token::Space => bytes[offset..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count(),
+            Token::QuotedIdent(_) => quoted_len(&bytes[offset..]),
+        };
+        out.push(Spanned {
+            token,
+            offset,
+            line,
+        });
+        line += bytes[offset..offset + len]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        offset += len;
+    }
+    out
+}
+
+/// Length of the quoted identifier at the start of `bytes`, quotes included, as
+/// [`lex`] reads it (doubled quotes do not close, except `]`; unterminated runs to the end).
+fn quoted_len(bytes: &[u8]) -> usize {
+    let close = match bytes.first() {
+        Some(b'[') => b']',
+        Some(open) => *open,
+        None => return 0,
+    };
+    let mut i = 1;
+    while i < bytes.len() {
+        if bytes[i] == close {
+            if close != b']' && bytes.get(i + 1) == Some(&close) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+fn is_word(token: &Token<'_>, word: &str) -> bool {
+    matches!(token, Token::Word(w) if w.eq_ignore_ascii_case(word))
+}
+
+fn is_other(token: &Token<'_>, text: &str) -> bool {
+    matches!(token, Token::Other(o) if *o == text)
+}
+
+fn identifier(token: &Token<'_>) -> Option<String> {
+    match token {
+        Token::Word(word) => Some((*word).to_string()),
+        Token::QuotedIdent(ident) => Some(ident.clone()),
+        _ => None,
+    }
+}
+
+/// The table, column and index definitions of the text, statement by statement.
+fn definitions(tokens: &[Spanned<'_>]) -> Vec<Definition> {
+    let significant: Vec<&Spanned<'_>> = tokens
+        .iter()
+        .filter(|s| !matches!(s.token, Token::Space | Token::Comment(_)))
+        .collect();
+    let mut definitions = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, spanned) in significant.iter().enumerate() {
+        match spanned.token {
+            Token::Other("(") => depth += 1,
+            Token::Other(")") => depth = depth.saturating_sub(1),
+            Token::Other(";") if depth == 0 => {
+                statement(&significant[start..=i], &mut definitions);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    statement(&significant[start..], &mut definitions);
+    definitions
+}
+
+/// Adds the definitions of one statement (its significant tokens, `;` included if any).
+fn statement(tokens: &[&Spanned<'_>], definitions: &mut Vec<Definition>) {
+    let Some(first) = tokens.first() else {
+        return;
+    };
+    if !is_word(&first.token, "create") {
+        return;
+    }
+    let mut i = 1;
+    let modifiers = ["temp", "temporary", "unlogged", "global", "local", "unique"];
+    while tokens
+        .get(i)
+        .is_some_and(|t| modifiers.iter().any(|m| is_word(&t.token, m)))
+    {
+        i += 1;
+    }
+    let is_table = tokens.get(i).is_some_and(|t| is_word(&t.token, "table"));
+    let is_index = tokens.get(i).is_some_and(|t| is_word(&t.token, "index"));
+    if !is_table && !is_index {
+        return;
+    }
+    i += 1;
+    if is_index
+        && tokens
+            .get(i)
+            .is_some_and(|t| is_word(&t.token, "concurrently"))
+    {
+        i += 1;
+    }
+    if tokens.get(i).is_some_and(|t| is_word(&t.token, "if")) {
+        i += 3; // IF NOT EXISTS
+    }
+    // A qualified name: ident ( "." ident )*; the last part is the object's name.
+    let Some(mut name) = tokens.get(i).and_then(|t| identifier(&t.token)) else {
+        return;
+    };
+    if is_index && name.eq_ignore_ascii_case("on") {
+        return; // PostgreSQL's unnamed CREATE INDEX ON t (…)
+    }
+    let mut name_at = i;
+    while tokens.get(i + 1).is_some_and(|t| is_other(&t.token, ".")) {
+        match tokens.get(i + 2).and_then(|t| identifier(&t.token)) {
+            Some(part) => {
+                name = part;
+                i += 2;
+                name_at = i;
+            }
+            None => break,
+        }
+    }
+    let last = tokens.last().map_or(first.line, |t| t.line);
+    if is_index {
+        definitions.push(Definition {
+            target: Target::Index(name),
+            offset: first.offset,
+            first_line: first.line,
+            last_line: last,
+        });
+        return;
+    }
+    let body = tokens.get(name_at + 1).filter(|t| is_other(&t.token, "("));
+    definitions.push(Definition {
+        target: Target::Table(name.clone()),
+        offset: first.offset,
+        first_line: first.line,
+        last_line: body.map_or(tokens[name_at].line, |t| t.line),
+    });
+    if body.is_some() {
+        columns(&name, &tokens[name_at + 2..], definitions);
+    }
+}
+
+/// Adds the column definitions of a table body (`tokens` starts after its `(`).
+fn columns(table: &str, tokens: &[&Spanned<'_>], definitions: &mut Vec<Definition>) {
+    const CONSTRAINTS: [&str; 7] = [
+        "constraint",
+        "primary",
+        "unique",
+        "check",
+        "foreign",
+        "exclude",
+        "like",
+    ];
+    let mut depth = 1usize;
+    let mut item_start = true;
+    let mut open: Option<Definition> = None;
+    for spanned in tokens {
+        match spanned.token {
+            Token::Other("(") => depth += 1,
+            Token::Other(")") => {
+                depth -= 1;
+                if depth == 0 {
+                    definitions.extend(open.take());
+                    return;
+                }
+            }
+            Token::Other(",") if depth == 1 => {
+                if let Some(mut column) = open.take() {
+                    column.last_line = spanned.line;
+                    definitions.push(column);
+                }
+                item_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(column) = open.as_mut() {
+            column.last_line = spanned.line;
+        }
+        if item_start {
+            item_start = false;
+            let constraint = CONSTRAINTS.iter().any(|k| is_word(&spanned.token, k));
+            if let (false, Some(column)) = (constraint, identifier(&spanned.token)) {
+                open = Some(Definition {
+                    target: Target::Column {
+                        table: table.to_string(),
+                        column,
+                    },
+                    offset: spanned.offset,
+                    first_line: spanned.line,
+                    last_line: spanned.line,
+                });
+            }
+        }
+    }
+    definitions.extend(open);
+}
+
+/// The object a hint comment belongs to (see the module documentation).
+fn owner(definitions: &[Definition], comment: &Spanned<'_>) -> Option<Target> {
+    let on_line = || {
+        definitions
+            .iter()
+            .filter(|d| d.first_line <= comment.line && comment.line <= d.last_line)
+    };
+    on_line()
+        .filter(|d| d.offset < comment.offset)
+        .max_by_key(|d| d.offset)
+        .or_else(|| on_line().min_by_key(|d| d.offset))
+        .map(|d| d.target.clone())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, Index, IndexPart, Table};
+
+    fn table(table: &str, from: &str) -> TableRename {
+        TableRename {
+            table: table.into(),
+            from: from.into(),
+        }
+    }
+
+    fn column(table: &str, column: &str, from: &str) -> ColumnRename {
+        ColumnRename {
+            table: table.into(),
+            column: column.into(),
+            from: from.into(),
+        }
+    }
+
+    fn index(index: &str, from: &str) -> IndexRename {
+        IndexRename {
+            index: index.into(),
+            from: from.into(),
+        }
+    }
+
+    #[test]
+    fn schemasync_comment_renames_a_column() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE users (\n  id bigint NOT NULL,\n  user_name text, -- schemasync: renamed_from=username\n  age integer\n);",
+        );
+        assert_eq!(hints.columns, [column("users", "user_name", "username")]);
+        assert!(hints.tables.is_empty() && hints.indexes.is_empty() && hints.ignored.is_empty());
+    }
+
+    #[test]
+    fn sqldef_line_comment_renames_table_and_columns() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE accounts ( -- @renamed from=old_accounts\n  id bigint NOT NULL,\n  \
+             username varchar(100) NOT NULL, -- @renamed from=user_name\n  \
+             is_active integer DEFAULT 1\n);",
+        );
+        assert_eq!(hints.tables, [table("accounts", "old_accounts")]);
+        assert_eq!(hints.columns, [column("accounts", "username", "user_name")]);
+    }
+
+    #[test]
+    fn sqldef_block_comment_rename_is_accepted() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE new_users /* @renamed from=old_users */ (\n  id bigint NOT NULL\n);\n\
+             CREATE UNIQUE INDEX unique_email /* @renamed from=old_unique_email */ ON users (email);\n\
+             CREATE INDEX active_users_idx /* @renamed from=old_active_users */ ON users (email) WHERE is_active = 1;",
+        );
+        assert_eq!(hints.tables, [table("new_users", "old_users")]);
+        assert_eq!(
+            hints.indexes,
+            [
+                index("unique_email", "old_unique_email"),
+                index("active_users_idx", "old_active_users")
+            ]
+        );
+        assert!(hints.columns.is_empty());
+    }
+
+    #[test]
+    fn quoted_old_and_new_names_are_unquoted() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE \"user_profiles\" ( -- @renamed from=\"user accounts\"\n  \
+             foobar text, -- @renamed from=\"foo \"\"bar\"\"\"\n  \
+             `b c` text, -- schemasync: renamed_from=`old b`\n  \
+             [d] text, /* schemasync: renamed_from=[old d] */\n  \
+             e text -- schemasync: renamed_from='it''s'\n);",
+        );
+        assert_eq!(hints.tables, [table("user_profiles", "user accounts")]);
+        assert_eq!(
+            hints.columns,
+            [
+                column("user_profiles", "foobar", "foo \"bar\""),
+                column("user_profiles", "b c", "old b"),
+                column("user_profiles", "d", "old d"),
+                column("user_profiles", "e", "it's"),
+            ]
+        );
+    }
+
+    #[test]
+    fn if_not_exists_and_schema_qualifiers_are_skipped() {
+        let hints = RenameHints::from_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS main.\"people\" ( -- schemasync: renamed_from=users\n  a int\n);\n\
+             CREATE INDEX CONCURRENTLY IF NOT EXISTS app.ix_a -- schemasync: renamed_from=ix_old\n  ON people (a);",
+        );
+        assert_eq!(hints.tables, [table("people", "users")]);
+        assert_eq!(hints.indexes, [index("ix_a", "ix_old")]);
+    }
+
+    #[test]
+    fn hint_on_a_continuation_line_belongs_to_the_definition_it_ends() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE t (\n  price numeric\n    CHECK (price > 0), -- @renamed from=cost\n  \
+             qty int\n    DEFAULT 1 -- @renamed from=quantity\n);\nCREATE INDEX ix_t_qty\n  ON t (qty); -- @renamed from=ix_q",
+        );
+        assert_eq!(
+            hints.columns,
+            [column("t", "price", "cost"), column("t", "qty", "quantity")]
+        );
+        assert_eq!(hints.indexes, [index("ix_t_qty", "ix_q")]);
+    }
+
+    #[test]
+    fn one_line_table_hint_goes_to_the_object_before_the_comment() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE t (a int, b int); -- @renamed from=old_b\n\
+             /* @renamed from=old_t */ CREATE TABLE u (x int);",
+        );
+        assert_eq!(hints.columns, [column("t", "b", "old_b")]);
+        assert_eq!(hints.tables, [table("u", "old_t")]);
+    }
+
+    #[test]
+    fn hints_without_an_object_are_listed_as_ignored() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE users (\n  email text,\n  CONSTRAINT unique_email UNIQUE (email) -- @renamed from=old_unique_email\n);\n\
+             -- schemasync: renamed_from=\nCREATE TYPE s /* @renamed from=t */ AS ENUM ('a');",
+        );
+        assert!(hints.is_empty());
+        let ignored: Vec<_> = hints
+            .ignored
+            .iter()
+            .map(|i| (i.line, i.reason.as_str()))
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                (
+                    3,
+                    "it is not on the line of a table, column or index definition"
+                ),
+                (5, "it gives no old name"),
+                (
+                    6,
+                    "it is not on the line of a table, column or index definition"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn ordinary_comments_and_literals_are_not_hints() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE t (\n  a text DEFAULT '-- @renamed from=x', -- renamed from a typo\n  b int /* @renamed */\n);",
+        );
+        assert_eq!(hints.ignored.len(), 1);
+        assert_eq!(hints.ignored[0].reason, "it gives no old name");
+        assert!(hints.is_empty());
+    }
+
+    fn sample() -> Schema {
+        let mut users = Table::new("users");
+        users.columns = vec![Column::new("id", "INTEGER"), Column::new("Email", "TEXT")];
+        users.indexes.push(Index {
+            name: "ix_users_email".into(),
+            unique: false,
+            parts: vec![IndexPart::column("Email")],
+            predicate: None,
+            method: None,
+            renamed_from: None,
+        });
+        Schema {
+            tables: vec![Table::new("other"), users],
+            ..Schema::default()
+        }
+    }
+
+    #[test]
+    fn apply_sets_renamed_from_and_from_model_reads_it_back() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE USERS ( -- @renamed from=people\n  email TEXT -- @renamed from=mail\n);\n\
+             CREATE INDEX IX_USERS_EMAIL /* @renamed from=ix_mail */ ON users (email);",
+        );
+        let mut schema = sample();
+        hints.apply(&mut schema, true);
+        let users = &schema.tables[1];
+        assert_eq!(users.renamed_from.as_deref(), Some("people"));
+        assert_eq!(users.columns[1].renamed_from.as_deref(), Some("mail"));
+        assert_eq!(users.indexes[0].renamed_from.as_deref(), Some("ix_mail"));
+        assert_eq!(
+            RenameHints::from_model(&schema),
+            RenameHints {
+                tables: vec![table("users", "people")],
+                columns: vec![column("users", "Email", "mail")],
+                indexes: vec![index("ix_users_email", "ix_mail")],
+                ignored: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn case_sensitive_apply_matches_exact_names_or_the_lower_case_fold() {
+        let hints = RenameHints::from_sql(
+            "CREATE TABLE Users ( -- @renamed from=people\n  email TEXT -- @renamed from=mail\n);",
+        );
+        let mut schema = sample();
+        hints.apply(&mut schema, false);
+        assert_eq!(schema.tables[1].renamed_from.as_deref(), Some("people"));
+        // "email" is neither "Email" nor its lower-case fold's match: left out.
+        assert_eq!(schema.tables[1].columns[1].renamed_from, None);
+    }
+}
