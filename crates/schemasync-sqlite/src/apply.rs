@@ -11,9 +11,11 @@ use crate::driver::{sqlite_error, SqliteDriver};
 use crate::history::{self, HistoryEntry};
 use crate::introspect;
 use crate::planner::SCHEMA_REWRITE_PREFIX;
+use crate::quote::quote_ident;
 use rusqlite::Connection;
 use schemasync_core::{
-    diff, ApplyOptions, ApplyReport, DataCheck, Driver, Error, HazardKind, Plan, Result, Schema,
+    diff, ApplyOptions, ApplyReport, Change, DataCheck, Driver, Error, HazardKind, Plan, Result,
+    Schema,
 };
 use std::collections::BTreeSet;
 
@@ -124,7 +126,8 @@ impl Run<'_> {
                 )?);
             }
         }
-        let violations_before = foreign_key_violations(self.conn)?;
+        let checked = tables_to_check(self.plan, self.desired);
+        let violations_before = foreign_key_violations(self.conn, &checked)?;
         let progress = self.options.progress.as_deref();
         if let Some(progress) = progress {
             progress.begin("apply", Some(self.plan.steps.len() as u64));
@@ -156,9 +159,9 @@ impl Run<'_> {
             progress.finish();
         }
         if rewrote_schema {
-            quick_check(self.conn)?;
+            quick_check(self.conn, &checked)?;
         }
-        self.verify(diff_options, &violations_before)?;
+        self.verify(diff_options, &checked, &violations_before)?;
         history::record(
             self.conn,
             &HistoryEntry {
@@ -228,6 +231,7 @@ impl Run<'_> {
     fn verify(
         &self,
         diff_options: &schemasync_core::DiffOptions,
+        checked: &BTreeSet<String>,
         violations_before: &BTreeSet<String>,
     ) -> Result<()> {
         let live = introspect::introspect(self.conn)?;
@@ -241,7 +245,7 @@ impl Run<'_> {
                     .join("; "),
             });
         }
-        let after = foreign_key_violations(self.conn)?;
+        let after = foreign_key_violations(self.conn, checked)?;
         let new: Vec<&String> = after.difference(violations_before).collect();
         if let Some(first) = new.first() {
             return Err(Error::Database {
@@ -262,32 +266,88 @@ fn touches_existing_data(plan: &Plan) -> bool {
     plan.changes.iter().any(|c| {
         !matches!(
             c,
-            schemasync_core::Change::CreateTable { .. }
-                | schemasync_core::Change::CreateView { .. }
-                | schemasync_core::Change::CreateTrigger { .. }
+            Change::CreateTable { .. } | Change::CreateView { .. } | Change::CreateTrigger { .. }
         )
     })
 }
 
-/// Every row `PRAGMA foreign_key_check` reports, as `table rowid → parent`.
-fn foreign_key_violations(conn: &Connection) -> Result<BTreeSet<String>> {
-    let context = "cannot run PRAGMA foreign_key_check";
-    let mut statement = conn
-        .prepare("PRAGMA foreign_key_check")
-        .map_err(|e| sqlite_error(context, e))?;
-    let rows = statement
-        .query_map([], |r| {
-            Ok(format!(
-                "row {} of {} references a missing row of {}",
-                r.get::<_, Option<i64>>(1)?
-                    .map_or_else(|| "?".to_string(), |id| id.to_string()),
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(2)?
-            ))
+/// The tables whose rows a plan can affect: every table it creates, alters or renames,
+/// and every desired table with a foreign key to one of those or to a dropped table.
+/// Post-apply checks look at these only, so a small change to a large database stays cheap.
+fn tables_to_check(plan: &Plan, desired: &Schema) -> BTreeSet<String> {
+    let mut touched = BTreeSet::new();
+    for change in &plan.changes {
+        match change {
+            Change::CreateTable { table } | Change::DropTable { table } => {
+                touched.insert(table.name.to_ascii_lowercase());
+            }
+            Change::RenameTable { from, to } => {
+                touched.insert(from.to_ascii_lowercase());
+                touched.insert(to.to_ascii_lowercase());
+            }
+            other => {
+                if let Some(table) = other.altered_table() {
+                    touched.insert(table.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    let children: Vec<String> = desired
+        .tables
+        .iter()
+        .filter(|t| {
+            t.foreign_keys
+                .iter()
+                .any(|fk| touched.contains(&fk.referenced_table.to_ascii_lowercase()))
         })
-        .map_err(|e| sqlite_error(context, e))?;
-    rows.collect::<rusqlite::Result<BTreeSet<_>>>()
-        .map_err(|e| sqlite_error(context, e))
+        .map(|t| t.name.to_ascii_lowercase())
+        .collect();
+    touched.extend(children);
+    touched
+}
+
+/// Whether an ordinary table of this name exists now.
+fn table_exists(conn: &Connection, name: &str) -> Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(|e| sqlite_error(format!("cannot look up table {name}"), e))
+}
+
+/// Every row `PRAGMA foreign_key_check` reports for these tables (as children), as
+/// `row N of table references a missing row of parent`.
+fn foreign_key_violations(
+    conn: &Connection,
+    tables: &BTreeSet<String>,
+) -> Result<BTreeSet<String>> {
+    let mut violations = BTreeSet::new();
+    for table in tables {
+        if !table_exists(conn, table)? {
+            continue;
+        }
+        let context = || format!("cannot run PRAGMA foreign_key_check on {table}");
+        let mut statement = conn
+            .prepare(&format!("PRAGMA foreign_key_check({})", quote_ident(table)))
+            .map_err(|e| sqlite_error(context(), e))?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok(format!(
+                    "row {} of {} references a missing row of {}",
+                    r.get::<_, Option<i64>>(1)?
+                        .map_or_else(|| "?".to_string(), |id| id.to_string()),
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(2)?
+                ))
+            })
+            .map_err(|e| sqlite_error(context(), e))?;
+        for row in rows {
+            violations.insert(row.map_err(|e| sqlite_error(context(), e))?);
+        }
+    }
+    Ok(violations)
 }
 
 /// SQLite's procedure for editing `sqlite_schema`: bump `schema_version` so every
@@ -300,19 +360,29 @@ fn bump_schema_version(conn: &Connection) -> Result<()> {
         .map_err(|e| sqlite_error("cannot bump schema_version", e))
 }
 
-fn quick_check(conn: &Connection) -> Result<()> {
-    let verdict: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .map_err(|e| sqlite_error("cannot run PRAGMA quick_check", e))?;
-    if verdict == "ok" {
-        Ok(())
-    } else {
-        Err(Error::database(
-            schemasync_core::Dialect::Sqlite,
-            "rolled back: the database failed PRAGMA quick_check after the change",
-            verdict,
-        ))
+/// `PRAGMA quick_check` of each table that still exists: after a schema rewrite, the rows
+/// must satisfy the constraints the new text declares.
+fn quick_check(conn: &Connection, tables: &BTreeSet<String>) -> Result<()> {
+    for table in tables {
+        if !table_exists(conn, table)? {
+            continue;
+        }
+        let verdict: String = conn
+            .query_row(
+                &format!("PRAGMA quick_check({})", quote_ident(table)),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sqlite_error(format!("cannot run PRAGMA quick_check on {table}"), e))?;
+        if verdict != "ok" {
+            return Err(Error::database(
+                schemasync_core::Dialect::Sqlite,
+                format!("rolled back: table {table} failed PRAGMA quick_check after the change"),
+                verdict,
+            ));
+        }
     }
+    Ok(())
 }
 
 fn now_rfc3339() -> String {

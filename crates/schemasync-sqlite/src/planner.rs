@@ -237,17 +237,42 @@ fn can_add_natively(column: &Column, table: &Table) -> bool {
     let default_ok = match column.default.as_deref() {
         None => column.nullable,
         Some(default) => {
-            let upper = default.trim().to_ascii_uppercase();
-            let non_constant = upper.starts_with('(')
-                || matches!(
-                    upper.as_str(),
-                    "CURRENT_TIME" | "CURRENT_DATE" | "CURRENT_TIMESTAMP"
-                );
-            !non_constant && (column.nullable || upper != "NULL")
+            is_literal(default) && (column.nullable || !default.trim().eq_ignore_ascii_case("NULL"))
         }
     };
     let generated_ok = column.generated.as_ref().is_none_or(|g| !g.stored);
     !in_key && default_ok && generated_ok
+}
+
+/// Whether a default is a literal, the only kind `ADD COLUMN` accepts: a string, blob or
+/// (signed) number, NULL, TRUE or FALSE, possibly in parentheses. `(1+1)`, function calls
+/// and `CURRENT_TIMESTAMP` are not.
+fn is_literal(default: &str) -> bool {
+    let mut text = default.trim();
+    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        text = inner.trim();
+    }
+    let tokens: Vec<Token<'_>> = lex(text)
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Space | Token::Comment(_)))
+        .collect();
+    match tokens.as_slice() {
+        [Token::Literal(_)] => true,
+        [Token::Word(w), Token::Literal(_)] => w.eq_ignore_ascii_case("x"),
+        [Token::Word(w)]
+            if ["NULL", "TRUE", "FALSE"]
+                .iter()
+                .any(|k| w.eq_ignore_ascii_case(k)) =>
+        {
+            true
+        }
+        _ => {
+            let number = text.strip_prefix(['-', '+']).unwrap_or(text);
+            !number.is_empty()
+                && number.parse::<f64>().is_ok()
+                && !number.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+        }
+    }
 }
 
 /// SQLite's restrictions on `ALTER TABLE DROP COLUMN` that the table itself imposes.
@@ -919,4 +944,28 @@ fn native_sql(change: &Change) -> Result<Vec<String>> {
             )))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_literal;
+
+    #[test]
+    fn only_literal_defaults_count_as_constant_for_add_column() {
+        for constant in [
+            "0", "-1", "+2.5", "1e3", "'x'", "('')", "NULL", "x'00'", "(-1)", "TRUE",
+        ] {
+            assert!(is_literal(constant), "{constant}");
+        }
+        for computed in [
+            "(1+1)",
+            "CURRENT_TIMESTAMP",
+            "datetime('now')",
+            "(lower('A'))",
+            "inf",
+            "nan",
+        ] {
+            assert!(!is_literal(computed), "{computed}");
+        }
+    }
 }
