@@ -153,6 +153,14 @@ fn pair_tables<'a>(
 fn choose_treatment(current: &Table, desired: &Table, changes: &[&Change]) -> Treatment {
     let mut treatment = Treatment::Native;
     let mut drops_column = false;
+    let dropped_columns = changes
+        .iter()
+        .filter(|c| matches!(c, Change::DropColumn { .. }))
+        .count();
+    // SQLite cannot drop a table's last column, even when others are added afterwards.
+    if dropped_columns > 0 && dropped_columns >= current.columns.len() {
+        return Treatment::Rebuild;
+    }
     for change in changes {
         let needed = match change {
             Change::AddColumn { column, .. } => {
@@ -212,15 +220,22 @@ fn has_automatic_index(table: &Table) -> bool {
 
 /// Whether the table's primary key is an alias of the rowid (`INTEGER PRIMARY KEY`).
 fn has_rowid_alias(table: &Table) -> bool {
+    rowid_alias(table).is_some()
+}
+
+/// The column that aliases the rowid (`INTEGER PRIMARY KEY`), if any.
+fn rowid_alias(table: &Table) -> Option<&str> {
     if table.options.without_rowid {
-        return false;
+        return None;
     }
     match &table.primary_key {
         Some(pk) if pk.columns.len() == 1 => table
-            .column(&pk.columns[0])
-            .or_else(|| table.columns.iter().find(|c| same(&c.name, &pk.columns[0])))
-            .is_some_and(|c| c.data_type.eq_ignore_ascii_case("INTEGER")),
-        _ => false,
+            .columns
+            .iter()
+            .find(|c| same(&c.name, &pk.columns[0]))
+            .filter(|c| c.data_type.eq_ignore_ascii_case("INTEGER"))
+            .map(|c| c.name.as_str()),
+        _ => None,
     }
 }
 
@@ -419,13 +434,6 @@ impl StepBuilder<'_> {
 
         let mut targets = Vec::new();
         let mut sources = Vec::new();
-        let keep_rowid = !pair.current.options.without_rowid
-            && !desired.options.without_rowid
-            && !has_rowid_alias(desired);
-        if keep_rowid {
-            targets.push("rowid".to_string());
-            sources.push("rowid".to_string());
-        }
         for column in desired.columns.iter().filter(|c| c.generated.is_none()) {
             if let Some(source) = pair.source_column(self.changes, &column.name) {
                 let source_is_generated = pair
@@ -439,13 +447,32 @@ impl StepBuilder<'_> {
                 }
             }
         }
-        sql.push(format!(
-            "INSERT INTO {} ({}) SELECT {} FROM {}",
-            quote_ident(&scratch),
-            targets.join(", "),
-            sources.join(", "),
-            quote_ident(name)
-        ));
+        // Rowids survive the copy (FTS5 external content and other stored rowids rely on
+        // them): into the new rowid alias when it is a new column, else into the rowid.
+        if !pair.current.options.without_rowid && !desired.options.without_rowid {
+            match rowid_alias(desired) {
+                Some(alias) if pair.source_column(self.changes, alias).is_some() => {}
+                Some(alias) => {
+                    targets.insert(0, quote_ident(alias));
+                    sources.insert(0, "rowid".to_string());
+                }
+                None => {
+                    targets.insert(0, "rowid".to_string());
+                    sources.insert(0, "rowid".to_string());
+                }
+            }
+        }
+        // A WITHOUT ROWID table that keeps no column has nothing to copy (its drops are
+        // data_loss hazards the user allowed).
+        if !targets.is_empty() {
+            sql.push(format!(
+                "INSERT INTO {} ({}) SELECT {} FROM {}",
+                quote_ident(&scratch),
+                targets.join(", "),
+                sources.join(", "),
+                quote_ident(name)
+            ));
+        }
         let autoincrement = |t: &Table| t.primary_key.as_ref().is_some_and(|pk| pk.autoincrement);
         if autoincrement(pair.current) && autoincrement(desired) {
             // Keep the AUTOINCREMENT high-water mark, which may exceed the largest id.

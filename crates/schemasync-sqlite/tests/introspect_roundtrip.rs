@@ -606,3 +606,54 @@ fn chinook_round_trips_exactly_with_its_eleven_foreign_keys() {
         "NUMERIC(10,2)"
     );
 }
+
+#[test]
+fn tables_changed_by_alter_table_still_round_trip_exactly() {
+    let schema = round_trip(
+        "CREATE TABLE t (a INT, b TEXT, c INT);
+         ALTER TABLE t ADD COLUMN d TEXT CONSTRAINT d_short CHECK (length(d) < 5) REFERENCES t (a);
+         ALTER TABLE t ADD COLUMN e INT AS (a * 3) VIRTUAL;
+         ALTER TABLE t RENAME COLUMN b TO \"B 2\";
+         ALTER TABLE t DROP COLUMN c;
+         ALTER TABLE t RENAME TO \"T renamed\";",
+    );
+    let table = schema.table("T renamed").unwrap();
+    let columns: Vec<_> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(columns, ["a", "B 2", "d", "e"]);
+    assert_eq!(table.checks[0].name.as_deref(), Some("d_short"));
+    assert_eq!(table.foreign_keys[0].columns, names(&["d"]));
+    assert_eq!(table.foreign_keys[0].referenced_table, "T renamed");
+}
+
+#[test]
+fn comments_conflict_clauses_and_qualified_names_do_not_disturb_reading() {
+    let schema = round_trip(
+        "CREATE TABLE IF NOT EXISTS main.t ( -- the table
+           id INTEGER /* key */ PRIMARY KEY ON CONFLICT REPLACE,
+           a TEXT CONSTRAINT a_nn NOT NULL ON CONFLICT IGNORE CONSTRAINT a_ck CHECK (a <> ''),
+           b TEXT UNIQUE ON CONFLICT ABORT, -- trailing, with a comma
+           CHECK (/* inner */ b   IS NOT NULL)
+         );
+         CREATE TEMP TABLE scratch (x);
+         CREATE INDEX IF NOT EXISTS main.t_a ON t (a) -- why
+         ;",
+    );
+    let tables: Vec<_> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tables, ["t"]);
+    let table = &schema.tables[0];
+    assert_eq!(
+        table.checks,
+        vec![
+            Check {
+                name: Some("a_ck".into()),
+                expression: "a <> ''".into()
+            },
+            Check {
+                name: None,
+                expression: "b IS NOT NULL".into()
+            },
+        ]
+    );
+    assert_eq!(table.uniques[0].columns, names(&["b"]));
+    assert_eq!(table.indexes[0].parts, vec![IndexPart::column("a")]);
+}

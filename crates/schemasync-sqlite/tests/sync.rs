@@ -657,3 +657,75 @@ fn chinook_loads_and_is_clean_against_its_own_schema_file() {
     let counts_after = db.rows("SELECT (SELECT count(*) FROM Track), (SELECT count(*) FROM InvoiceLine), (SELECT count(*) FROM Album)");
     assert_eq!(counts_before, counts_after);
 }
+
+#[test]
+fn a_plan_that_orphans_rows_is_rolled_back() {
+    let db = Db::with(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));
+         INSERT INTO parent VALUES (1);
+         INSERT INTO child VALUES (1, 1);",
+    );
+    let before = db.bytes();
+    let desired = db
+        .driver()
+        .normalize_sql(
+            "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));",
+        )
+        .unwrap();
+    let options = ApplyOptions {
+        allow_data_loss: true,
+        ..ApplyOptions::default()
+    };
+    let error = db.sync_with(&desired, &options).unwrap_err();
+    assert!(error.to_string().contains("foreign_key_check"), "{error}");
+    assert_eq!(db.bytes(), before);
+}
+
+#[test]
+fn a_database_locked_by_another_writer_is_reported_and_left_alone() {
+    let db = Db::with("CREATE TABLE t (id INTEGER PRIMARY KEY);");
+    let blocker = db.conn();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut driver = SqliteDriver::open(&db.path, Duration::from_millis(100)).unwrap();
+    let desired = driver
+        .normalize_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT);")
+        .unwrap();
+    let current = driver.introspect().unwrap();
+    let plan = driver.plan(&current, &desired).unwrap();
+    let error = driver
+        .apply(&plan, &desired, &ApplyOptions::default())
+        .unwrap_err();
+    assert!(error.to_string().contains("database is locked"), "{error}");
+    blocker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(
+        db.rows("SELECT count(*) FROM pragma_table_info('t')"),
+        [["Integer(1)"]]
+    );
+}
+
+#[test]
+fn a_wal_database_stays_in_wal_mode_after_a_rebuild() {
+    let db = Db::with(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
+         INSERT INTO t VALUES (1, 'x');",
+    );
+    db.sync(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT COLLATE NOCASE);",
+        false,
+    );
+    assert_eq!(db.rows("PRAGMA journal_mode"), [["Text(\"wal\")"]]);
+    assert_eq!(db.rows("SELECT a FROM t"), [["Text(\"x\")"]]);
+}
+
+#[test]
+fn replacing_every_column_of_a_table_rebuilds_it() {
+    let db = Db::with("CREATE TABLE t (old TEXT); INSERT INTO t VALUES ('x');");
+    let plan = db.sync("CREATE TABLE t (new INTEGER);", true);
+    assert!(rebuilt(&plan, "t"));
+    assert_eq!(
+        db.rows("SELECT count(*), max(new) FROM t"),
+        [["Integer(1)", "Null"]]
+    );
+}
