@@ -134,7 +134,7 @@ fn apply_to_database(ctx: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Re
     };
     let report = driver.apply(&plan, &desired, &options)?;
     if let Some(backup) = &report.backup {
-        emit(out, &format!("Backup: {}\n", backup.display()))?;
+        emit(out, &format!("Backup: {}\n", shown(backup)))?;
     }
     let done = if args.dry_run {
         format!(
@@ -176,18 +176,12 @@ fn backup(ctx: &Context, to: Option<&Path>, out: &mut dyn Write) -> Result<Exit>
     let mut driver = open(ctx, Missing::Refuse)?;
     let written = match to {
         Some(file) => {
-            if file.exists() {
-                return Err(Error::Usage(format!(
-                    "{} already exists; remove it or choose another --to",
-                    file.display()
-                )));
-            }
             driver.backup(file)?;
             file.to_path_buf()
         }
         None => driver.backup_into(&required_backup_dir(ctx)?)?,
     };
-    emit(out, &format!("Backup written to {}.\n", written.display()))?;
+    emit(out, &format!("Backup written to {}.\n", shown(&written)))?;
     Ok(Exit::Success)
 }
 
@@ -207,7 +201,7 @@ fn restore(ctx: &Context, file: &Path, no_backup: bool, out: &mut dyn Write) -> 
         let saved = driver.backup_into(&required_backup_dir(ctx)?)?;
         emit(
             out,
-            &format!("Backup of the current database: {}\n", saved.display()),
+            &format!("Backup of the current database: {}\n", shown(&saved)),
         )?;
     }
     driver.restore(file)?;
@@ -310,6 +304,11 @@ fn stored_ddl(driver: &SqliteDriver, schema: &Schema) -> Result<String> {
         .map(|sql| format!("{};\n", sql.trim_end().trim_end_matches(';')))
         .collect();
     Ok(statements.join("\n"))
+}
+
+/// A path for output, without a leading `./`.
+fn shown(path: &Path) -> std::path::Display<'_> {
+    path.strip_prefix(".").unwrap_or(path).display()
 }
 
 fn steps(n: usize) -> String {

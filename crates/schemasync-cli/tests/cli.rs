@@ -86,6 +86,14 @@ impl Project {
         self.db().execute_batch(inserts).unwrap();
     }
 
+    /// Backup files in the project folder that are not in `before`.
+    fn backups_since(&self, before: &[String]) -> Vec<String> {
+        self.backups()
+            .into_iter()
+            .filter(|name| !before.contains(name))
+            .collect()
+    }
+
     fn backups(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
             .unwrap()
@@ -188,16 +196,10 @@ fn plan_prints_numbered_steps_with_sql_and_exits_zero() {
     let out = project.app(&["plan", "--schema", "v2.sql"]);
 
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    assert!(out.stdout.starts_with("1. "), "stdout: {}", out.stdout);
-    assert!(
-        out.stdout.contains("\n      ALTER TABLE"),
-        "stdout: {}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.ends_with("Plan: 1 step, no hazards.\n"),
-        "stdout: {}",
-        out.stdout
+    assert_eq!(
+        out.stdout,
+        "1. add column users.name\n      ALTER TABLE \"users\" ADD COLUMN \"name\" TEXT;\n\
+         Plan: 1 step, no hazards.\n"
     );
     assert_eq!(columns(&project.db(), "users"), ["id", "email"]);
 }
@@ -224,7 +226,8 @@ fn plan_lists_data_loss_hazards_and_still_exits_zero() {
 
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert!(
-        out.stdout.contains("   ! data_loss: users.email — "),
+        out.stdout
+            .contains("\n   ! data_loss: users.email — drops column users.email and its values\n"),
         "stdout: {}",
         out.stdout
     );
@@ -297,6 +300,7 @@ fn data_loss_is_refused_with_exit_one_and_the_file_unchanged() {
     );
     project.write("v2.sql", USERS_WITHOUT_EMAIL);
     let before = std::fs::read(project.path("app.db")).unwrap();
+    let backups_before = project.backups();
 
     let out = project.app(&["apply", "--schema", "v2.sql"]);
 
@@ -312,7 +316,7 @@ fn data_loss_is_refused_with_exit_one_and_the_file_unchanged() {
         out.stderr
     );
     assert_eq!(std::fs::read(project.path("app.db")).unwrap(), before);
-    assert_eq!(project.backups(), Vec::<String>::new());
+    assert_eq!(project.backups_since(&backups_before), Vec::<String>::new());
 }
 
 #[test]
@@ -347,19 +351,23 @@ fn allowed_data_loss_is_applied_after_a_named_backup() {
         "INSERT INTO users (email) VALUES ('a@x'), ('b@x');",
     );
     project.write("v2.sql", USERS_WITHOUT_EMAIL);
+    let before = project.backups();
 
     let out = project.app(&["apply", "--schema", "v2.sql", "--allow-data-loss"]);
 
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    let backups = project.backups();
+    let backups = project.backups_since(&before);
     assert_eq!(backups.len(), 1, "{backups:?}");
     assert!(backups[0].starts_with("app.db."), "{backups:?}");
-    let backup_line = format!("Backup: {}\n", project.path(&backups[0]).display());
-    let relative_line = format!("Backup: ./{}\n", backups[0]);
-    assert!(
-        out.stdout.contains(&backup_line) || out.stdout.contains(&relative_line),
-        "stdout: {}",
-        out.stdout
+    assert_eq!(
+        out.stdout,
+        format!(
+            "1. drop index ix_users_email on users\n      DROP INDEX IF EXISTS \"ix_users_email\";\n\
+             2. drop column users.email\n      ALTER TABLE \"users\" DROP COLUMN \"email\";\n\
+             \x20  ! data_loss: users.email — drops column users.email and its values\n\
+             Plan: 2 steps, 1 hazard (data_loss).\nBackup: {}\nApplied 2 steps.\n",
+            backups[0]
+        )
     );
     let db = project.db();
     assert_eq!(columns(&db, "users"), ["id"]);
@@ -374,6 +382,7 @@ fn no_backup_applies_without_writing_one() {
     let project = Project::new();
     project.given_users(USERS_V1, "INSERT INTO users (email) VALUES ('a@x');");
     project.write("v2.sql", USERS_WITHOUT_EMAIL);
+    let before = project.backups();
 
     let out = project.app(&[
         "apply",
@@ -385,7 +394,7 @@ fn no_backup_applies_without_writing_one() {
 
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert!(!out.stdout.contains("Backup:"), "stdout: {}", out.stdout);
-    assert_eq!(project.backups(), Vec::<String>::new());
+    assert_eq!(project.backups_since(&before), Vec::<String>::new());
     assert_eq!(columns(&project.db(), "users"), ["id"]);
 }
 
@@ -399,16 +408,32 @@ fn backup_dir_from_the_config_file_is_used() {
     project.write("v1.sql", USERS_V1);
     assert_eq!(project.run(&["apply", "--schema", "v1.sql"]).code, 0);
     project.write("v2.sql", USERS_WITHOUT_EMAIL);
+    let in_backups = || -> Vec<String> {
+        std::fs::read_dir(project.path("backups"))
+            .map(|dir| {
+                dir.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = in_backups();
 
     let out = project.run(&["apply", "--schema", "v2.sql", "--allow-data-loss"]);
 
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    let saved: Vec<_> = std::fs::read_dir(project.path("backups"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let saved: Vec<String> = in_backups()
+        .into_iter()
+        .filter(|name| !before.contains(name))
         .collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
     assert!(saved[0].starts_with("app.db.") && saved[0].ends_with(".bak"));
+    assert!(
+        out.stdout
+            .contains(&format!("Backup: backups/{}\n", saved[0])),
+        "stdout: {}",
+        out.stdout
+    );
+    assert_eq!(project.backups(), Vec::<String>::new());
 }
 
 #[test]
@@ -492,13 +517,13 @@ fn inspect_sql_output_is_a_schema_that_checks_clean() {
 
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert!(
-        out.stdout.starts_with("CREATE TABLE users ("),
+        out.stdout.starts_with("CREATE TABLE \"users\" ("),
         "stdout: {}",
         out.stdout
     );
     assert!(
         out.stdout
-            .ends_with("\nCREATE INDEX ix_users_email ON users (email);\n"),
+            .ends_with(");\n\nCREATE INDEX \"ix_users_email\" ON \"users\" (\"email\");\n"),
         "stdout: {}",
         out.stdout
     );
@@ -602,9 +627,9 @@ fn backup_then_restore_brings_back_the_rows() {
     assert!(lines[0].starts_with("Backup of the current database: "));
     assert_eq!(lines[1], "Restored saved.db into sqlite://app.db.");
     assert_eq!(count(&project.db(), "SELECT count(*) FROM users"), 1);
-    let before_restore = project.backups();
-    assert_eq!(before_restore.len(), 1, "{before_restore:?}");
-    let saved = Connection::open(project.path(&before_restore[0])).unwrap();
+    let safety = lines[0].trim_start_matches("Backup of the current database: ");
+    assert!(safety.ends_with(".bak"), "{safety}");
+    let saved = Connection::open(project.path(safety)).unwrap();
     assert_eq!(count(&saved, "SELECT count(*) FROM users"), 2);
 }
 
@@ -612,11 +637,12 @@ fn backup_then_restore_brings_back_the_rows() {
 fn backup_without_to_writes_a_named_file_beside_the_database() {
     let project = Project::new();
     project.given_users(USERS_V1, "INSERT INTO users (email) VALUES ('a@x');");
+    let before = project.backups();
 
     let out = project.app(&["backup"]);
 
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    let backups = project.backups();
+    let backups = project.backups_since(&before);
     assert_eq!(backups.len(), 1, "{backups:?}");
     assert!(backups[0].starts_with("app.db."), "{backups:?}");
     assert!(
@@ -644,7 +670,7 @@ fn backup_never_overwrites_an_existing_file() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "error: saved.db already exists; remove it or choose another --to\n"
+        "error: backup file saved.db already exists; choose another name\n"
     );
     assert_eq!(
         std::fs::read_to_string(project.path("saved.db")).unwrap(),

@@ -261,13 +261,24 @@ impl Run<'_> {
     }
 }
 
-/// A plan touches existing data (and deserves a backup) unless it only creates objects.
+/// Whether a plan touches anything that existed before it (and so deserves a backup):
+/// creating tables, their indexes, views and triggers does not.
 fn touches_existing_data(plan: &Plan) -> bool {
-    plan.changes.iter().any(|c| {
-        !matches!(
-            c,
-            Change::CreateTable { .. } | Change::CreateView { .. } | Change::CreateTrigger { .. }
-        )
+    let created: BTreeSet<String> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable { table } => Some(table.name.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    plan.changes.iter().any(|c| match c {
+        Change::CreateTable { .. } | Change::CreateView { .. } | Change::CreateTrigger { .. } => {
+            false
+        }
+        other => other
+            .altered_table()
+            .is_none_or(|table| !created.contains(&table.to_ascii_lowercase())),
     })
 }
 
