@@ -14,7 +14,13 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci    cargo fmt --check, cargo clippy -D warnings, then every test";
+  ci                     cargo fmt --check, cargo clippy -D warnings, then every test
+  bench [BENCHMARK...]   release-mode benchmarks, ratios against a baseline measured in
+                         the same run; BENCHMARK is one of: sqlite-rebuild (default: all)";
+
+/// Benchmarks by name, with the cargo bench target that runs each.
+const BENCHMARKS: &[(&str, &str, &str)] =
+    &[("sqlite-rebuild", "schemasync-sqlite", "sqlite_rebuild")];
 
 /// One command of a task, with what to tell the user when it fails.
 struct Step {
@@ -36,6 +42,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["ci"] => ci(),
+        ["bench", names @ ..] => bench(names),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -104,21 +111,55 @@ fn ci() -> ExitCode {
             "fix the tests that failed above",
         ));
     }
-    for step in &steps {
+    run_steps("ci", &root, &steps)
+}
+
+/// `cargo xtask bench`: each named benchmark (all when none is named) in release mode.
+fn bench(names: &[&str]) -> ExitCode {
+    let selected: Vec<&(&str, &str, &str)> = if names.is_empty() {
+        BENCHMARKS.iter().collect()
+    } else {
+        let mut selected = Vec::new();
+        for name in names {
+            match BENCHMARKS.iter().find(|(known, _, _)| known == name) {
+                Some(benchmark) => selected.push(benchmark),
+                None => {
+                    eprintln!("xtask bench: unknown benchmark `{name}`\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        selected
+    };
+    let steps: Vec<Step> = selected
+        .into_iter()
+        .map(|(_, package, target)| {
+            Step::new(
+                &["bench", "-p", *package, "--bench", *target],
+                "the benchmark above missed its target or failed",
+            )
+        })
+        .collect();
+    run_steps("bench", &workspace_root(), &steps)
+}
+
+/// Runs each step in `root`, stopping at the first failure with its hint.
+fn run_steps(task: &str, root: &Path, steps: &[Step]) -> ExitCode {
+    for step in steps {
         let shown = format!("cargo {}", step.args.join(" "));
-        eprintln!("xtask ci: {shown}");
+        eprintln!("xtask {task}: {shown}");
         let status = Command::new(cargo())
             .args(&step.args)
-            .current_dir(&root)
+            .current_dir(root)
             .status();
         match status {
             Ok(status) if status.success() => {}
             Ok(status) => {
-                eprintln!("xtask ci: `{shown}` failed ({status}); {}", step.hint);
+                eprintln!("xtask {task}: `{shown}` failed ({status}); {}", step.hint);
                 return ExitCode::FAILURE;
             }
             Err(err) => {
-                eprintln!("xtask ci: cannot run `{shown}`: {err}");
+                eprintln!("xtask {task}: cannot run `{shown}`: {err}");
                 return ExitCode::FAILURE;
             }
         }

@@ -24,7 +24,7 @@
 //! listed in [`RenameHints::ignored`].
 
 use crate::model::Schema;
-use crate::sqltext::{lex, Token};
+use crate::sqltext::{lex, lex_spanned, Token};
 
 /// A table's previous name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,53 +290,19 @@ fn parse_hint(comment: &str) -> Option<Option<String>> {
 
 /// Lexes `sql` and gives each token its offset and line.
 fn spanned(sql: &str) -> Vec<Spanned<'_>> {
-    let bytes = sql.as_bytes();
-    let mut offset = 0;
     let mut line = 1;
-    let mut out = Vec::new();
-    for token in lex(sql) {
-        let len = match &token {
-            Token::Word(s) | Token::Literal(s) | Token::Comment(s) | Token::Other(s) => s.len(),
-            Token::Space => bytes[offset..]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count(),
-            Token::QuotedIdent(_) => quoted_len(&bytes[offset..]),
-        };
-        out.push(Spanned {
-            token,
-            offset,
-            line,
-        });
-        line += bytes[offset..offset + len]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count();
-        offset += len;
-    }
-    out
-}
-
-/// Length of the quoted identifier at the start of `bytes`, quotes included, as
-/// [`lex`] reads it (doubled quotes do not close, except `]`; unterminated runs to the end).
-fn quoted_len(bytes: &[u8]) -> usize {
-    let close = match bytes.first() {
-        Some(b'[') => b']',
-        Some(open) => *open,
-        None => return 0,
-    };
-    let mut i = 1;
-    while i < bytes.len() {
-        if bytes[i] == close {
-            if close != b']' && bytes.get(i + 1) == Some(&close) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    bytes.len()
+    lex_spanned(sql)
+        .into_iter()
+        .map(|(token, span)| {
+            let spanned = Spanned {
+                token,
+                offset: span.start,
+                line,
+            };
+            line += sql[span].matches('\n').count();
+            spanned
+        })
+        .collect()
 }
 
 fn is_word(token: &Token<'_>, word: &str) -> bool {

@@ -29,6 +29,19 @@ pub enum Token<'a> {
 /// assert_eq!(tokens[1], Token::QuotedIdent("a b".into()));
 /// ```
 pub fn lex(sql: &str) -> Vec<Token<'_>> {
+    lex_spanned(sql)
+        .into_iter()
+        .map(|(token, _)| token)
+        .collect()
+}
+
+/// Like [`lex`], with each token's byte range in `sql`.
+///
+/// ```
+/// let tokens = schemasync_core::sqltext::lex_spanned("a [b c]");
+/// assert_eq!(tokens[2].1, 2..7);
+/// ```
+pub fn lex_spanned(sql: &str) -> Vec<(Token<'_>, std::ops::Range<usize>)> {
     let bytes = sql.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -39,22 +52,22 @@ pub fn lex(sql: &str) -> Vec<Token<'_>> {
             while i < bytes.len() && bytes[i].is_ascii_whitespace() {
                 i += 1;
             }
-            tokens.push(Token::Space);
+            tokens.push((Token::Space, start..i));
         } else if c == b'-' && bytes.get(i + 1) == Some(&b'-') {
             while i < bytes.len() && bytes[i] != b'\n' {
                 i += 1;
             }
-            tokens.push(Token::Comment(&sql[start..i]));
+            tokens.push((Token::Comment(&sql[start..i]), start..i));
         } else if c == b'/' && bytes.get(i + 1) == Some(&b'*') {
             i += 2;
             while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
                 i += 1;
             }
             i = (i + 2).min(bytes.len());
-            tokens.push(Token::Comment(&sql[start..i]));
+            tokens.push((Token::Comment(&sql[start..i]), start..i));
         } else if c == b'\'' {
             i = end_of_quoted(bytes, i, b'\'');
-            tokens.push(Token::Literal(&sql[start..i]));
+            tokens.push((Token::Literal(&sql[start..i]), start..i));
         } else if c == b'"' || c == b'`' || c == b'[' {
             let close = if c == b'[' { b']' } else { c };
             i = end_of_quoted(bytes, i, close);
@@ -65,18 +78,19 @@ pub fn lex(sql: &str) -> Vec<Token<'_>> {
             };
             let inner = &sql[start + 1..inner_end];
             let doubled = [close as char, close as char].iter().collect::<String>();
-            tokens.push(Token::QuotedIdent(
-                inner.replace(&doubled, &(close as char).to_string()),
+            tokens.push((
+                Token::QuotedIdent(inner.replace(&doubled, &(close as char).to_string())),
+                start..i,
             ));
         } else if is_word_byte(c) {
             while i < bytes.len() && is_word_byte(bytes[i]) {
                 i += 1;
             }
-            tokens.push(Token::Word(&sql[start..i]));
+            tokens.push((Token::Word(&sql[start..i]), start..i));
         } else {
             // One character (whole UTF-8 sequence) of punctuation or operator.
             i += sql[i..].chars().next().map_or(1, char::len_utf8);
-            tokens.push(Token::Other(&sql[start..i]));
+            tokens.push((Token::Other(&sql[start..i]), start..i));
         }
     }
     tokens
@@ -112,11 +126,7 @@ fn end_of_quoted(bytes: &[u8], start: usize, close: u8) -> usize {
 pub fn fold_whitespace(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut pending_space = false;
-    let mut offset = 0;
-    for token in lex(sql) {
-        let len = token_len(sql, offset, &token);
-        let text = &sql[offset..offset + len];
-        offset += len;
+    for (token, span) in lex_spanned(sql) {
         match token {
             Token::Space | Token::Comment(_) => pending_space = true,
             _ => {
@@ -124,29 +134,11 @@ pub fn fold_whitespace(sql: &str) -> String {
                     out.push(' ');
                 }
                 pending_space = false;
-                out.push_str(text);
+                out.push_str(&sql[span]);
             }
         }
     }
-    let trimmed = out.trim_end_matches([';', ' ']);
-    trimmed.to_string()
-}
-
-/// Length in bytes of `token` as written at `offset` of `sql`.
-fn token_len(sql: &str, offset: usize, token: &Token<'_>) -> usize {
-    match token {
-        Token::Word(s) | Token::Literal(s) | Token::Comment(s) | Token::Other(s) => s.len(),
-        Token::Space => sql[offset..]
-            .bytes()
-            .take_while(u8::is_ascii_whitespace)
-            .count(),
-        Token::QuotedIdent(_) => {
-            let bytes = sql.as_bytes();
-            let open = bytes[offset];
-            let close = if open == b'[' { b']' } else { open };
-            end_of_quoted(bytes, offset, close) - offset
-        }
-    }
+    out.trim_end_matches([';', ' ']).to_string()
 }
 
 /// Whether `sql` mentions the identifier `name` (bare or quoted).

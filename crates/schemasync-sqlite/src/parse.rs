@@ -3,12 +3,12 @@
 //! column collations, foreign-key deferral, index keys and predicates, view and virtual
 //! table definitions.
 //!
-//! It works on the tokens of [`schemasync_core::sqltext::lex`] and only on text SQLite
+//! It works on the tokens of [`schemasync_core::sqltext::lex_spanned`] and only on text SQLite
 //! has already accepted, so it recognises the grammar's shape rather than validating it.
 //! It never touches a database and never decides what the model holds: introspection
 //! combines its findings with the PRAGMAs.
 
-use schemasync_core::sqltext::{fold_whitespace, lex, Token};
+use schemasync_core::sqltext::{fold_whitespace, lex_spanned, Token};
 use schemasync_core::{Check, Deferrable, IndexPart, Unique};
 
 /// What a CREATE TABLE statement declares beyond what the PRAGMAs report.
@@ -98,46 +98,15 @@ struct Tok<'a> {
 
 /// Lexes `sql`, keeping the significant tokens with their spans.
 fn tokenize(sql: &str) -> Vec<Tok<'_>> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for token in lex(sql) {
-        let len = match &token {
-            Token::Word(s) | Token::Literal(s) | Token::Comment(s) | Token::Other(s) => s.len(),
-            Token::Space => sql[offset..]
-                .bytes()
-                .take_while(u8::is_ascii_whitespace)
-                .count(),
-            Token::QuotedIdent(_) => quoted_len(&sql.as_bytes()[offset..]),
-        };
-        let (start, end) = (offset, offset + len);
-        offset = end;
-        if !matches!(token, Token::Space | Token::Comment(_)) {
-            out.push(Tok { token, start, end });
-        }
-    }
-    out
-}
-
-/// Length of the quoted identifier at the start of `bytes`, quotes included (the same
-/// rule as the lexer: doubled quotes do not close, except `]`; unterminated runs to the end).
-fn quoted_len(bytes: &[u8]) -> usize {
-    let close = match bytes.first() {
-        Some(b'[') => b']',
-        Some(&open) => open,
-        None => return 0,
-    };
-    let mut i = 1;
-    while i < bytes.len() {
-        if bytes[i] == close {
-            if close != b']' && bytes.get(i + 1) == Some(&close) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    bytes.len()
+    lex_spanned(sql)
+        .into_iter()
+        .filter(|(token, _)| !matches!(token, Token::Space | Token::Comment(_)))
+        .map(|(token, span)| Tok {
+            token,
+            start: span.start,
+            end: span.end,
+        })
+        .collect()
 }
 
 /// Whether `tok` is the bare word `keyword` (any case).
