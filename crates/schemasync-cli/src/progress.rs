@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use schemasync_core::Progress;
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Draws one bar (or a spinner when the total is unknown) per unit of work.
 #[derive(Default)]
@@ -45,7 +46,15 @@ impl Progress for TerminalProgress {
                 }
                 bar
             }
-            None => ProgressBar::new_spinner(),
+            None => {
+                // Ticks from indicatif's own thread, so it moves during one long statement.
+                let spinner = ProgressBar::new_spinner();
+                if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+                    spinner.set_style(style);
+                }
+                spinner.enable_steady_tick(Duration::from_millis(120));
+                spinner
+            }
         };
         bar.set_message(label.to_string());
         self.replace(Some(bar));

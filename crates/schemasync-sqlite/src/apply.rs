@@ -10,12 +10,12 @@ use crate::backup;
 use crate::driver::{sqlite_error, SqliteDriver};
 use crate::history::{self, HistoryEntry};
 use crate::introspect;
-use crate::planner::SCHEMA_REWRITE_PREFIX;
+use crate::planner::{REBUILD_PREFIX, SCHEMA_REWRITE_PREFIX};
 use crate::quote::quote_ident;
 use rusqlite::Connection;
 use schemasync_core::{
-    diff, ApplyOptions, ApplyReport, Change, DataCheck, Driver, Error, HazardKind, Plan, Result,
-    Schema,
+    diff, ApplyOptions, ApplyReport, Change, DataCheck, Dialect, Driver, Error, HazardKind, Plan,
+    Result, Schema,
 };
 use std::collections::BTreeSet;
 
@@ -129,20 +129,28 @@ impl Run<'_> {
         let checked = tables_to_check(self.plan, self.desired);
         let violations_before = foreign_key_violations(self.conn, &checked)?;
         let progress = self.options.progress.as_deref();
-        if let Some(progress) = progress {
-            progress.begin("apply", Some(self.plan.steps.len() as u64));
-        }
+        let total = self.plan.steps.len();
         let mut rewrote_schema = false;
         for (number, step) in self.plan.steps.iter().enumerate() {
+            // A step is one statement batch with no row count to report: show which step
+            // runs, and for how long.
+            if let Some(progress) = progress {
+                progress.begin(
+                    &format!("step {}/{total}: {}", number + 1, step.description),
+                    None,
+                );
+            }
             for statement in &step.sql {
                 self.conn.execute_batch(statement).map_err(|e| {
-                    sqlite_error(
+                    // SQLite names the rebuild's scratch table; the user knows the real one.
+                    Error::database(
+                        Dialect::Sqlite,
                         format!(
                             "step {} ({}) failed; nothing was changed",
                             number + 1,
                             step.description
                         ),
-                        e,
+                        e.to_string().replace(REBUILD_PREFIX, ""),
                     )
                 })?;
                 if statement.starts_with(SCHEMA_REWRITE_PREFIX) {
@@ -152,13 +160,12 @@ impl Run<'_> {
             }
             report.steps_run += 1;
             if let Some(progress) = progress {
-                progress.advance(report.steps_run as u64);
+                progress.finish();
             }
         }
-        if let Some(progress) = progress {
-            progress.finish();
-        }
-        if rewrote_schema {
+        // A rewrite that declared new constraints (NOT NULL, CHECK) is re-verified by
+        // SQLite itself against every row, on top of our own data checks.
+        if rewrote_schema && self.plan.has_hazard(HazardKind::Validation) {
             quick_check(self.conn, &checked)?;
         }
         self.verify(diff_options, &checked, &violations_before)?;
@@ -249,7 +256,7 @@ impl Run<'_> {
         let new: Vec<&String> = after.difference(violations_before).collect();
         if let Some(first) = new.first() {
             return Err(Error::Database {
-                dialect: schemasync_core::Dialect::Sqlite,
+                dialect: Dialect::Sqlite,
                 context: "rolled back: the change breaks foreign keys".to_string(),
                 message: format!(
                     "PRAGMA foreign_key_check reports {} new violation(s), first: {first}",
@@ -371,8 +378,8 @@ fn bump_schema_version(conn: &Connection) -> Result<()> {
         .map_err(|e| sqlite_error("cannot bump schema_version", e))
 }
 
-/// `PRAGMA quick_check` of each table that still exists: after a schema rewrite, the rows
-/// must satisfy the constraints the new text declares.
+/// `PRAGMA quick_check` of each table that still exists: the rows must satisfy the
+/// constraints the table's (rewritten) text declares.
 fn quick_check(conn: &Connection, tables: &BTreeSet<String>) -> Result<()> {
     for table in tables {
         if !table_exists(conn, table)? {
@@ -387,7 +394,7 @@ fn quick_check(conn: &Connection, tables: &BTreeSet<String>) -> Result<()> {
             .map_err(|e| sqlite_error(format!("cannot run PRAGMA quick_check on {table}"), e))?;
         if verdict != "ok" {
             return Err(Error::database(
-                schemasync_core::Dialect::Sqlite,
+                Dialect::Sqlite,
                 format!("rolled back: table {table} failed PRAGMA quick_check after the change"),
                 verdict,
             ));

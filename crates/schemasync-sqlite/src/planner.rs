@@ -15,7 +15,7 @@ use crate::quote::{quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
     diff, diff_recreating, Change, Column, DataCheck, Dialect, DiffOptions, Error, Hazard,
-    HazardKind, Plan, Result, Schema, Step, Table, VirtualTable,
+    HazardKind, Index, IndexPart, Plan, Result, Schema, Step, Table, VirtualTable,
 };
 use std::collections::BTreeMap;
 
@@ -462,17 +462,26 @@ impl StepBuilder<'_> {
                 }
             }
         }
-        // A WITHOUT ROWID table that keeps no column has nothing to copy (its drops are
-        // data_loss hazards the user allowed).
-        if !targets.is_empty() {
-            sql.push(format!(
-                "INSERT INTO {} ({}) SELECT {} FROM {}",
-                quote_ident(&scratch),
-                targets.join(", "),
-                sources.join(", "),
-                quote_ident(name)
-            ));
+        if targets.is_empty() {
+            // Nothing is kept (a WITHOUT ROWID table whose every column is replaced): the
+            // rows still are, holding the new defaults.
+            if let Some(column) = desired.columns.iter().find(|c| c.generated.is_none()) {
+                targets.push(quote_ident(&column.name));
+                sources.push(
+                    column
+                        .default
+                        .clone()
+                        .map_or_else(|| "NULL".to_string(), |d| format!("({d})")),
+                );
+            }
         }
+        sql.push(format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {}",
+            quote_ident(&scratch),
+            targets.join(", "),
+            sources.join(", "),
+            quote_ident(name)
+        ));
         let autoincrement = |t: &Table| t.primary_key.as_ref().is_some_and(|pk| pk.autoincrement);
         if autoincrement(pair.current) && autoincrement(desired) {
             // Keep the AUTOINCREMENT high-water mark, which may exceed the largest id.
@@ -505,13 +514,10 @@ impl StepBuilder<'_> {
         ));
         step.lock = Some("database write lock (BEGIN IMMEDIATE)".to_string());
         for change in self.table_changes(pair) {
-            for hazard in change_hazards(change) {
-                step.hazards.push(hazard);
-            }
-            for check in self.data_checks(change, pair) {
-                step.checks.push(check);
-            }
+            step.hazards.extend(change_hazards(change));
+            step.checks.extend(self.data_checks(change, pair));
         }
+        step.checks.extend(self.uniqueness_checks(pair));
         step
     }
 
@@ -622,31 +628,14 @@ impl StepBuilder<'_> {
                     violations_sql: format!("SELECT {key} FROM {table}"),
                 }]
             }
-            Change::AddUnique { unique, .. } => self
+            Change::AddIndex { index, .. } if index.unique => self
                 .duplicates_check(
                     pair,
-                    &unique.columns,
-                    None,
-                    &format!("add UNIQUE ({}) to {name}", unique.columns.join(", ")),
+                    &UniqueKey::of_index(index),
+                    &format!("create unique index {} on {name}", index.name),
                 )
                 .into_iter()
                 .collect(),
-            Change::AddIndex { index, .. } if index.unique => {
-                let columns: Option<Vec<String>> =
-                    index.parts.iter().map(|p| p.column.clone()).collect();
-                match columns {
-                    Some(columns) => self
-                        .duplicates_check(
-                            pair,
-                            &columns,
-                            index.predicate.as_deref(),
-                            &format!("create unique index {} on {name}", index.name),
-                        )
-                        .into_iter()
-                        .collect(),
-                    None => Vec::new(),
-                }
-            }
             Change::AddCheck { check, .. } => vec![DataCheck {
                 description: format!("add CHECK ({}) to {name}", check.expression),
                 remedy: "fix those rows first".to_string(),
@@ -722,42 +711,185 @@ impl StepBuilder<'_> {
         }
     }
 
+    /// Checks for every uniqueness rule of a rebuilt table that the rebuild could break:
+    /// those that are new, and those whose key columns are added or altered (a collation
+    /// or type change can make distinct values equal).
+    fn uniqueness_checks(&self, pair: &TablePair<'_>) -> Vec<DataCheck> {
+        let desired = pair.desired;
+        let changed_column = |column: &str| {
+            self.table_changes(pair).iter().any(|c| match c {
+                Change::AddColumn { column: added, .. } => same(&added.name, column),
+                Change::AlterColumn { from, to, .. } => {
+                    same(&to.name, column)
+                        && (from.data_type != to.data_type || from.collation != to.collation)
+                }
+                _ => false,
+            })
+        };
+        let mut keys: Vec<(UniqueKey, String)> = Vec::new();
+        if let Some(pk) = &desired.primary_key {
+            let existed = pair
+                .current
+                .primary_key
+                .as_ref()
+                .is_some_and(|old| same_columns(&old.columns, &pk.columns));
+            let is_rowid = has_rowid_alias(desired)
+                && rowid_alias(pair.current).is_some_and(|old| {
+                    pair.source_column(self.changes, &pk.columns[0])
+                        .is_some_and(|s| same(&s, old))
+                });
+            if (!existed || pk.columns.iter().any(|c| changed_column(c))) && !is_rowid {
+                keys.push((
+                    UniqueKey::of_columns(&pk.columns),
+                    format!(
+                        "make ({}) the primary key of {}",
+                        pk.columns.join(", "),
+                        desired.name
+                    ),
+                ));
+            }
+        }
+        for unique in &desired.uniques {
+            let existed = pair
+                .current
+                .uniques
+                .iter()
+                .any(|old| same_columns(&old.columns, &unique.columns));
+            if !existed || unique.columns.iter().any(|c| changed_column(c)) {
+                keys.push((
+                    UniqueKey::of_columns(&unique.columns),
+                    format!(
+                        "add UNIQUE ({}) to {}",
+                        unique.columns.join(", "),
+                        desired.name
+                    ),
+                ));
+            }
+        }
+        for index in desired.indexes.iter().filter(|i| i.unique) {
+            let existed = pair.current.indexes.iter().any(|old| {
+                same(&old.name, &index.name)
+                    && old.parts == index.parts
+                    && old.predicate == index.predicate
+            });
+            let touches_changed = index
+                .parts
+                .iter()
+                .filter_map(|p| p.column.as_deref())
+                .any(changed_column);
+            if !existed || touches_changed {
+                keys.push((
+                    UniqueKey::of_index(index),
+                    format!("create unique index {} on {}", index.name, desired.name),
+                ));
+            }
+        }
+        keys.iter()
+            .filter_map(|(key, description)| self.duplicates_check(pair, key, description))
+            .collect()
+    }
+
+    /// Lists the rows whose key, evaluated as it will be after the change, is shared
+    /// with another row (NULLs never collide, as in SQLite's UNIQUE).
     fn duplicates_check(
         &self,
         pair: &TablePair<'_>,
-        columns: &[String],
-        predicate: Option<&str>,
+        key: &UniqueKey,
         description: &str,
     ) -> Option<DataCheck> {
-        let sources = columns
+        let values = key
+            .parts
             .iter()
-            .map(|c| pair.source_column(self.changes, c).map(|s| quote_ident(&s)))
+            .map(|part| self.value_after_change(pair, part))
             .collect::<Option<Vec<String>>>()?;
-        let mut conditions: Vec<String> =
-            sources.iter().map(|c| format!("{c} IS NOT NULL")).collect();
-        if let Some(predicate) = predicate {
+        let mut conditions: Vec<String> = values
+            .iter()
+            .map(|v| format!("({v}) IS NOT NULL"))
+            .collect();
+        if let Some(predicate) = &key.predicate {
             conditions.push(format!("({predicate})"));
         }
         let table = quote_ident(&pair.current.name);
-        let tuple = |items: &[String]| {
-            if items.len() == 1 {
-                items[0].clone()
-            } else {
-                format!("({})", items.join(", "))
-            }
+        let row = if values.len() == 1 {
+            values[0].clone()
+        } else {
+            format!("({})", values.join(", "))
         };
+        // Group by aliases: a constant key (a new column's default) written directly in
+        // GROUP BY would be read as a column position.
+        let aliases: Vec<String> = (0..values.len()).map(|i| format!("k{i}")).collect();
+        let selected = values
+            .iter()
+            .zip(&aliases)
+            .map(|(value, alias)| format!("{value} AS {alias}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         Some(DataCheck {
             description: description.to_string(),
             remedy: "remove the duplicates first".to_string(),
             violations_sql: format!(
-                "SELECT {key} FROM {table} WHERE {where_} AND {row} IN (SELECT {columns} FROM {table} WHERE {where_} GROUP BY {columns} HAVING count(*) > 1)",
+                "SELECT {key} FROM {table} WHERE {where_} AND {row} IN (SELECT {selected} FROM {table} WHERE {where_} GROUP BY {grouped} HAVING count(*) > 1)",
                 key = key_expression(pair.current),
                 where_ = conditions.join(" AND "),
-                row = tuple(&sources),
-                columns = sources.join(", "),
+                grouped = aliases.join(", "),
             ),
         })
     }
+
+    /// SQL that computes, from a current row, what one key part will hold after the
+    /// change, with the collation the new key compares under.
+    fn value_after_change(&self, pair: &TablePair<'_>, part: &IndexPart) -> Option<String> {
+        let (value, column) = match (&part.column, &part.expression) {
+            (Some(name), _) => {
+                let column = pair.desired.columns.iter().find(|c| same(&c.name, name))?;
+                let value = match pair.source_column(self.changes, name) {
+                    Some(source) => quote_ident(&source),
+                    None => match (&column.generated, &column.default) {
+                        (Some(generated), _) => format!("({})", generated.expression),
+                        (None, Some(default)) => format!("({default})"),
+                        (None, None) => "NULL".to_string(),
+                    },
+                };
+                (value, Some(column))
+            }
+            (None, Some(expression)) => (format!("({expression})"), None),
+            (None, None) => return None,
+        };
+        let collation = part
+            .collation
+            .as_ref()
+            .or_else(|| column.and_then(|c| c.collation.as_ref()));
+        Some(match collation {
+            Some(collation) => format!("{value} COLLATE {}", quote_ident(collation)),
+            None => value,
+        })
+    }
+}
+
+/// A uniqueness rule to check: its key parts and, for a partial index, its predicate.
+struct UniqueKey {
+    parts: Vec<IndexPart>,
+    predicate: Option<String>,
+}
+
+impl UniqueKey {
+    fn of_columns(columns: &[String]) -> Self {
+        UniqueKey {
+            parts: columns.iter().map(IndexPart::column).collect(),
+            predicate: None,
+        }
+    }
+
+    fn of_index(index: &Index) -> Self {
+        UniqueKey {
+            parts: index.parts.clone(),
+            predicate: index.predicate.clone(),
+        }
+    }
+}
+
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
 }
 
 /// An SQL expression naming a row of `table` for error messages: `id=4` or `rowid=9`.
