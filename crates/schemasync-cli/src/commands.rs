@@ -15,7 +15,6 @@ use schemasync_core::format::{render_schema, SchemaFormat};
 use schemasync_core::source::load_desired;
 use schemasync_core::{ApplyOptions, Driver, Error, Plan, Result, Schema};
 use schemasync_sqlite::SqliteDriver;
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,7 +64,12 @@ fn inspect(ctx: &Context, format: InspectFormat, out: &mut dyn Write) -> Result<
     let mut driver = open(ctx, Missing::Refuse)?;
     let schema = driver.introspect()?;
     let text = match format {
-        InspectFormat::Sql => stored_ddl(&driver, &schema)?,
+        InspectFormat::Sql => driver
+            .render_sql(&schema)
+            .iter()
+            .map(|statement| format!("{statement};\n"))
+            .collect::<Vec<_>>()
+            .join("\n"),
         InspectFormat::Toml => render_schema(&schema, SchemaFormat::Toml)?,
         InspectFormat::Json => render_schema(&schema, SchemaFormat::Json)?,
         InspectFormat::Yaml => render_schema(&schema, SchemaFormat::Yaml)?,
@@ -266,44 +270,6 @@ fn required_backup_dir(ctx: &Context) -> Result<PathBuf> {
                 .to_string(),
         )
     })
-}
-
-/// The DDL SQLite stored for every managed object, tables first, then indexes,
-/// virtual tables, views and triggers, so the output runs as a script.
-fn stored_ddl(driver: &SqliteDriver, schema: &Schema) -> Result<String> {
-    let mut stored: HashMap<String, String> = HashMap::new();
-    let mut statement = driver
-        .connection()
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL")
-        .map_err(|e| Error::database(driver.dialect(), "cannot read sqlite_schema", e))?;
-    let rows = statement
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })
-        .map_err(|e| Error::database(driver.dialect(), "cannot read sqlite_schema", e))?;
-    for row in rows {
-        let (name, sql) =
-            row.map_err(|e| Error::database(driver.dialect(), "cannot read sqlite_schema", e))?;
-        stored.insert(name.to_lowercase(), sql);
-    }
-    let names = schema
-        .tables
-        .iter()
-        .map(|t| &t.name)
-        .chain(
-            schema
-                .tables
-                .iter()
-                .flat_map(|t| t.indexes.iter().map(|i| &i.name)),
-        )
-        .chain(schema.virtual_tables.iter().map(|v| &v.name))
-        .chain(schema.views.iter().map(|v| &v.name))
-        .chain(schema.triggers.iter().map(|t| &t.name));
-    let statements: Vec<String> = names
-        .filter_map(|name| stored.get(&name.to_lowercase()))
-        .map(|sql| format!("{};\n", sql.trim_end().trim_end_matches(';')))
-        .collect();
-    Ok(statements.join("\n"))
 }
 
 /// A path for output, without a leading `./`.

@@ -94,6 +94,10 @@ pub trait Driver {
     /// Puts a schema written by hand (file or builder) into this engine's canonical form.
     fn normalize_model(&mut self, schema: &Schema) -> Result<Schema>;
 
+    /// The DDL that creates `schema` in an empty database of this dialect, one statement
+    /// per entry, in dependency order (what `inspect --format sql` prints).
+    fn render_sql(&self, schema: &Schema) -> Vec<String>;
+
     /// Plans the changes that turn `current` into `desired`.
     fn plan(&mut self, current: &Schema, desired: &Schema) -> Result<Plan>;
 

@@ -123,6 +123,9 @@ mod tests {
         fn normalize_model(&mut self, schema: &Schema) -> Result<Schema> {
             Ok(schema.clone().without_hints())
         }
+        fn render_sql(&self, _: &Schema) -> Vec<String> {
+            unreachable!("source never renders")
+        }
         fn plan(&mut self, _: &Schema, _: &Schema) -> Result<Plan> {
             unreachable!("source never plans")
         }

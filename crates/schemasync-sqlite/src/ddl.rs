@@ -18,9 +18,46 @@
 use crate::quote_ident;
 use schemasync_core::sqltext::fold_whitespace;
 use schemasync_core::{
-    Column, Deferrable, ForeignKey, Index, IndexPart, PrimaryKey, ReferentialAction, Table, View,
-    VirtualTable,
+    Column, Deferrable, ForeignKey, Index, IndexPart, PrimaryKey, ReferentialAction, Schema, Table,
+    View, VirtualTable,
 };
+
+/// Every statement that creates `schema` in an empty database, in dependency order
+/// (tables, their indexes, virtual tables, views, triggers), each with a label naming its
+/// object for error messages.
+pub(crate) fn create_schema(schema: &Schema) -> Vec<(String, String)> {
+    let mut statements = Vec::new();
+    for table in &schema.tables {
+        statements.push((
+            format!("table {}", table.name),
+            create_table(table, &table.name),
+        ));
+    }
+    for table in &schema.tables {
+        for index in &table.indexes {
+            statements.push((
+                format!("index {} on table {}", index.name, table.name),
+                create_index(&table.name, index),
+            ));
+        }
+    }
+    for virtual_table in &schema.virtual_tables {
+        statements.push((
+            format!("virtual table {}", virtual_table.name),
+            create_virtual_table(virtual_table),
+        ));
+    }
+    for view in &schema.views {
+        statements.push((format!("view {}", view.name), create_view(view)));
+    }
+    for trigger in &schema.triggers {
+        statements.push((
+            format!("trigger {}", trigger.name),
+            trigger.definition.clone(),
+        ));
+    }
+    statements
+}
 
 /// `CREATE TABLE <name> (...)` for `table` under the given name (rebuilds use a scratch name).
 pub(crate) fn create_table(table: &Table, name: &str) -> String {

@@ -1,7 +1,7 @@
 //! `SqliteDriver`: one connection, and the [`Driver`] implementation that ties the
 //! modules of this crate together.
 
-use crate::{apply, backup, introspect, planner};
+use crate::{apply, backup, ddl, introspect, planner};
 use rusqlite::Connection;
 use schemasync_core::{
     ApplyOptions, ApplyReport, Dialect, DiffOptions, Driver, Error, Plan, Result, Schema, Status,
@@ -79,6 +79,13 @@ impl Driver for SqliteDriver {
 
     fn normalize_model(&mut self, schema: &Schema) -> Result<Schema> {
         introspect::normalize_model(schema)
+    }
+
+    fn render_sql(&self, schema: &Schema) -> Vec<String> {
+        ddl::create_schema(schema)
+            .into_iter()
+            .map(|(_, sql)| sql)
+            .collect()
     }
 
     fn plan(&mut self, current: &Schema, desired: &Schema) -> Result<Plan> {

@@ -432,36 +432,7 @@ pub(crate) fn normalize_sql(sql: &str) -> Result<Schema> {
 /// hints do not survive (the caller re-attaches them).
 pub(crate) fn normalize_model(schema: &Schema) -> Result<Schema> {
     let conn = scratch_database()?;
-    let mut statements: Vec<(String, String)> = Vec::new();
-    for table in &schema.tables {
-        statements.push((
-            format!("table {}", table.name),
-            ddl::create_table(table, &table.name),
-        ));
-    }
-    for table in &schema.tables {
-        for index in &table.indexes {
-            statements.push((
-                format!("index {} on table {}", index.name, table.name),
-                ddl::create_index(&table.name, index),
-            ));
-        }
-    }
-    for virtual_table in &schema.virtual_tables {
-        statements.push((
-            format!("virtual table {}", virtual_table.name),
-            ddl::create_virtual_table(virtual_table),
-        ));
-    }
-    for view in &schema.views {
-        statements.push((format!("view {}", view.name), ddl::create_view(view)));
-    }
-    for trigger in &schema.triggers {
-        statements.push((
-            format!("trigger {}", trigger.name),
-            trigger.definition.clone(),
-        ));
-    }
+    let statements = ddl::create_schema(schema);
     for (object, sql) in statements {
         conn.execute_batch(&sql).map_err(|e| {
             Error::InvalidSchema(format!(
