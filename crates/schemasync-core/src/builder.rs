@@ -212,6 +212,7 @@ impl TableBuilder {
     ) -> Self {
         let key = build(ForeignKeyBuilder {
             key: ForeignKey {
+                not_valid: false,
                 name: None,
                 columns: strings(columns),
                 referenced_schema: None,
@@ -252,6 +253,7 @@ impl TableBuilder {
     /// Adds a CHECK constraint (named by the convention).
     pub fn check(mut self, expression: impl Into<String>) -> Self {
         self.table.checks.push(Check {
+            not_valid: false,
             name: None,
             expression: expression.into(),
         });
@@ -261,6 +263,7 @@ impl TableBuilder {
     /// Adds a named CHECK constraint.
     pub fn check_named(mut self, name: impl Into<String>, expression: impl Into<String>) -> Self {
         self.table.checks.push(Check {
+            not_valid: false,
             name: Some(name.into()),
             expression: expression.into(),
         });
@@ -276,6 +279,7 @@ impl TableBuilder {
     ) -> Self {
         let index = build(IndexBuilder {
             index: Index {
+                include: Vec::new(),
                 name: String::new(),
                 unique: false,
                 parts: columns.into_iter().map(IndexPart::column).collect(),

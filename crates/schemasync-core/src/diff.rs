@@ -730,6 +730,7 @@ mod tests {
     fn created_tables_come_after_the_tables_they_reference() {
         let mut child = table("child", &["parent_id"]);
         child.foreign_keys.push(ForeignKey {
+            not_valid: false,
             name: None,
             columns: vec!["parent_id".into()],
             referenced_schema: None,
@@ -753,11 +754,13 @@ mod tests {
     fn unnamed_constraint_matches_named_one_with_same_definition() {
         let mut current = table("t", &["a"]);
         current.checks.push(Check {
+            not_valid: false,
             name: None,
             expression: "a > 0".into(),
         });
         let mut desired = table("t", &["a"]);
         desired.checks.push(Check {
+            not_valid: false,
             name: Some("ck_t_positive".into()),
             expression: "a > 0".into(),
         });
@@ -855,6 +858,7 @@ mod tests {
     fn changed_index_is_dropped_before_and_added_after_column_changes() {
         let mut current = table("t", &["a", "b"]);
         current.indexes.push(Index {
+            include: Vec::new(),
             name: "ix".into(),
             unique: false,
             parts: vec![IndexPart::column("a")],

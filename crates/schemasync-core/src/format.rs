@@ -474,6 +474,7 @@ mod tests {
             autoincrement: true,
         });
         users.foreign_keys = vec![ForeignKey {
+            not_valid: false,
             name: Some("fk_users_id_people".into()),
             columns: vec!["id".into()],
             referenced_schema: Some("app".into()),
@@ -488,10 +489,12 @@ mod tests {
             columns: vec!["email".into()],
         }];
         users.checks = vec![Check {
+            not_valid: false,
             name: Some("ck_users_email".into()),
             expression: "email <> ''".into(),
         }];
         users.indexes = vec![Index {
+            include: Vec::new(),
             name: "ix_users_email".into(),
             unique: true,
             parts: vec![
@@ -515,6 +518,10 @@ mod tests {
         let mut people = Table::new("people");
         people.columns.push(Column::new("id", "bigint"));
         Schema {
+            namespaces: Vec::new(),
+            enums: Vec::new(),
+            sequences: Vec::new(),
+            functions: Vec::new(),
             tables: vec![users, people],
             views: vec![View {
                 schema: Some("app".into()),

@@ -649,6 +649,7 @@ mod tests {
         let mut users = Table::new("users");
         users.columns = vec![Column::new("id", "INTEGER"), Column::new("Email", "TEXT")];
         users.indexes.push(Index {
+            include: Vec::new(),
             name: "ix_users_email".into(),
             unique: false,
             parts: vec![IndexPart::column("Email")],

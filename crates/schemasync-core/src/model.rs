@@ -28,6 +28,107 @@ pub struct Schema {
     /// Virtual tables (SQLite FTS5 and other modules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub virtual_tables: Vec<VirtualTable>,
+    /// Namespaces other than the default one (PostgreSQL schemas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<Namespace>,
+    /// Enum types (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enums: Vec<EnumType>,
+    /// Sequences (PostgreSQL), including those owned by serial and identity columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sequences: Vec<Sequence>,
+    /// Functions and procedures (PostgreSQL), compared by their canonical definition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<Function>,
+}
+
+/// A namespace (PostgreSQL schema) other than the default one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Namespace {
+    /// Namespace name.
+    pub name: String,
+    /// Comment on the namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// An enum type (PostgreSQL `CREATE TYPE … AS ENUM`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnumType {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Type name.
+    pub name: String,
+    /// Labels in sort order.
+    pub values: Vec<String>,
+    /// Comment on the type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A sequence (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sequence {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Sequence name.
+    pub name: String,
+    /// Value type (`bigint`, `integer`, `smallint`).
+    #[serde(rename = "type", default = "default_sequence_type")]
+    pub data_type: String,
+    /// First value.
+    #[serde(default = "one")]
+    pub start: i64,
+    /// Step.
+    #[serde(default = "one")]
+    pub increment: i64,
+    /// Smallest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_value: Option<i64>,
+    /// Largest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_value: Option<i64>,
+    /// Values preallocated per session.
+    #[serde(default = "one")]
+    pub cache: i64,
+    /// Whether it wraps around.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cycle: bool,
+    /// The column that owns it (`OWNED BY table.column`), as `table.column`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+}
+
+fn default_sequence_type() -> String {
+    "bigint".to_string()
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// A function or procedure (PostgreSQL), kept as the server's canonical definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Function {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Function name.
+    pub name: String,
+    /// Identity arguments (`integer, text`), which with the name identify the function.
+    #[serde(default)]
+    pub arguments: String,
+    /// The whole `CREATE OR REPLACE FUNCTION …` as `pg_get_functiondef` prints it.
+    pub definition: String,
+    /// Comment on the function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// An ordinary table.
@@ -54,6 +155,9 @@ pub struct Table {
     /// CHECK constraints.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
+    /// Exclusion constraints (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<Exclusion>,
     /// Indexes created on this table with CREATE INDEX.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
@@ -244,6 +348,9 @@ pub struct ForeignKey {
     /// Deferral mode.
     #[serde(default, skip_serializing_if = "Deferrable::is_default")]
     pub deferrable: Deferrable,
+    /// Added `NOT VALID` and not validated yet (PostgreSQL; live state only).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_valid: bool,
 }
 
 impl ForeignKey {
@@ -279,6 +386,20 @@ pub struct Check {
     pub name: Option<String>,
     /// The boolean expression, without the surrounding `CHECK ( )`.
     pub expression: String,
+    /// Added `NOT VALID` and not validated yet (PostgreSQL; a live state only, e.g. after
+    /// an interrupted apply: a desired schema never has it).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_valid: bool,
+}
+
+/// An exclusion constraint (PostgreSQL `EXCLUDE USING …`), kept as the server prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// Constraint name.
+    pub name: String,
+    /// The definition as `pg_get_constraintdef` prints it (`EXCLUDE USING gist (…)`).
+    pub definition: String,
 }
 
 /// An index created with CREATE INDEX.
@@ -299,6 +420,9 @@ pub struct Index {
     /// Access method (PostgreSQL `USING btree|gin|…`); `None` for the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// Non-key columns carried in the index (PostgreSQL `INCLUDE (…)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
     /// Rename hint: the index's previous name. Never guessed, never compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
@@ -429,6 +553,10 @@ impl Schema {
             && self.views.is_empty()
             && self.triggers.is_empty()
             && self.virtual_tables.is_empty()
+            && self.namespaces.is_empty()
+            && self.enums.is_empty()
+            && self.sequences.is_empty()
+            && self.functions.is_empty()
     }
 
     /// A SHA-256 hex digest of the schema without rename hints: equal schemas, equal digests.

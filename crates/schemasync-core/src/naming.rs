@@ -225,7 +225,7 @@ impl NamingConvention {
     /// users.columns.push(Column::new("email", "TEXT"));
     /// users.indexes.push(Index {
     ///     name: String::new(), unique: false, parts: vec![IndexPart::column("email")],
-    ///     predicate: None, method: None, renamed_from: None,
+    ///     predicate: None, method: None, include: vec![], renamed_from: None,
     /// });
     /// let mut schema = Schema { tables: vec![users], ..Schema::default() };
     /// NamingConvention::default().apply(&mut schema);
@@ -388,6 +388,7 @@ mod tests {
 
     fn index(name: &str, parts: Vec<IndexPart>) -> Index {
         Index {
+            include: Vec::new(),
             name: name.into(),
             unique: false,
             parts,
@@ -417,6 +418,7 @@ mod tests {
     fn unnamed_foreign_key_gets_the_convention_name() {
         let mut table = orders();
         table.foreign_keys.push(ForeignKey {
+            not_valid: false,
             name: None,
             columns: vec!["customer_id".into()],
             referenced_schema: None,
@@ -465,10 +467,12 @@ mod tests {
         let mut table = orders();
         table.checks = vec![
             Check {
+                not_valid: false,
                 name: None,
                 expression: "'total' <> '' AND \"TOTAL\" > 0 AND id > 0".into(),
             },
             Check {
+                not_valid: false,
                 name: None,
                 expression: "1 = 1".into(),
             },
@@ -567,6 +571,7 @@ mod tests {
             vec![IndexPart::column("total"), IndexPart::column("id")],
         )];
         table.foreign_keys.push(ForeignKey {
+            not_valid: false,
             name: None,
             columns: vec!["customer_id".into(), "id".into()],
             referenced_schema: None,
@@ -621,6 +626,7 @@ mod tests {
         let mut table = orders();
         table.checks = (0..3)
             .map(|_| Check {
+                not_valid: false,
                 name: None,
                 expression: "total > 0".into(),
             })

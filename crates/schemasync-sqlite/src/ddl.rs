@@ -322,10 +322,12 @@ mod tests {
             columns: vec!["we\"ird;name".into()],
         });
         table.checks.push(Check {
+            not_valid: false,
             name: Some("positive".into()),
             expression: "id > 0".into(),
         });
         table.foreign_keys.push(ForeignKey {
+            not_valid: false,
             name: None,
             columns: vec!["id".into()],
             referenced_schema: None,
@@ -355,6 +357,7 @@ mod tests {
     #[test]
     fn index_keys_quote_columns_and_keep_expressions() {
         let index = Index {
+            include: Vec::new(),
             name: "ix".into(),
             unique: true,
             parts: vec![

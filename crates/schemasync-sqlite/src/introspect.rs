@@ -89,6 +89,7 @@ pub(crate) fn introspect(conn: &Connection) -> Result<Schema> {
         let parsed = parse::parse_create_index(sql, &columns)
             .map_err(|e| unreadable("index", &object.name, &e))?;
         table.indexes.push(Index {
+            include: Vec::new(),
             name: object.name.clone(),
             unique: parsed.unique,
             parts: parsed.parts,
@@ -317,6 +318,7 @@ fn foreign_keys(
             last_id = Some(id);
             keys.push((
                 ForeignKey {
+                    not_valid: false,
                     name: None,
                     columns: Vec::new(),
                     referenced_schema: None,
@@ -427,10 +429,56 @@ pub(crate) fn normalize_sql(sql: &str) -> Result<Schema> {
     introspect(&conn)
 }
 
+/// Objects SQLite has no place for are an error naming the first one, never dropped silently.
+fn refuse_what_sqlite_lacks(schema: &Schema) -> Result<()> {
+    let unsupported = |what: &str, name: &str| {
+        Err(Error::Unsupported(format!(
+            "SQLite has no {what}, so {name} cannot be created there"
+        )))
+    };
+    if let Some(namespace) = schema.namespaces.first() {
+        return unsupported(
+            "schemas (namespaces)",
+            &format!("schema {}", namespace.name),
+        );
+    }
+    if let Some(enum_type) = schema.enums.first() {
+        return unsupported("enum types", &format!("enum {}", enum_type.name));
+    }
+    if let Some(sequence) = schema.sequences.first() {
+        return unsupported("sequences", &format!("sequence {}", sequence.name));
+    }
+    if let Some(function) = schema.functions.first() {
+        return unsupported("stored functions", &format!("function {}", function.name));
+    }
+    for table in &schema.tables {
+        if let Some(namespace) = &table.schema {
+            return unsupported(
+                "schemas (namespaces)",
+                &format!("table {namespace}.{}", table.name),
+            );
+        }
+        if let Some(exclusion) = table.exclusions.first() {
+            return unsupported(
+                "exclusion constraints",
+                &format!("{} on table {}", exclusion.name, table.name),
+            );
+        }
+        if let Some(index) = table.indexes.iter().find(|i| !i.include.is_empty()) {
+            return unsupported(
+                "INCLUDE columns on indexes",
+                &format!("index {} on table {}", index.name, table.name),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Renders a model as DDL, runs it in a scratch database and introspects it, so a model
 /// written by hand comes out exactly as the same schema written in SQL would. Rename
 /// hints do not survive (the caller re-attaches them).
 pub(crate) fn normalize_model(schema: &Schema) -> Result<Schema> {
+    refuse_what_sqlite_lacks(schema)?;
     let conn = scratch_database()?;
     let statements = ddl::create_schema(schema);
     for (object, sql) in statements {

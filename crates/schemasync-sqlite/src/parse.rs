@@ -347,6 +347,7 @@ fn parse_column(sql: &str, item: &[Tok<'_>], table: &mut ParsedTable) -> Result<
             "CHECK" => {
                 let expr = cursor.expect_group()?;
                 table.checks.push(Check {
+                    not_valid: false,
                     name: constraint_name.take(),
                     expression: folded_text(sql, expr),
                 });
@@ -420,6 +421,7 @@ fn parse_table_constraints(
             "CHECK" => {
                 let expr = cursor.expect_group()?;
                 table.checks.push(Check {
+                    not_valid: false,
                     name: constraint_name.take(),
                     expression: folded_text(sql, expr),
                 });
@@ -669,10 +671,12 @@ mod tests {
             parsed.checks,
             vec![
                 Check {
+                    not_valid: false,
                     name: Some("positive".into()),
                     expression: "n > 0".into()
                 },
                 Check {
+                    not_valid: false,
                     name: None,
                     expression: "n < 100".into()
                 },

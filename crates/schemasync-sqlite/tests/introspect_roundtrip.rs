@@ -160,6 +160,7 @@ fn partial_expression_descending_and_collated_indexes_round_trip_exactly() {
     assert_eq!(
         indexes[0],
         Index {
+            include: Vec::new(),
             name: "users_email".into(),
             unique: true,
             parts: vec![IndexPart {
@@ -256,6 +257,7 @@ fn foreign_keys_with_actions_and_deferral_round_trip_exactly() {
         child.foreign_keys,
         vec![
             ForeignKey {
+                not_valid: false,
                 name: Some("fk_pid".into()),
                 columns: names(&["pid"]),
                 referenced_schema: None,
@@ -266,6 +268,7 @@ fn foreign_keys_with_actions_and_deferral_round_trip_exactly() {
                 deferrable: Deferrable::NotDeferrable,
             },
             ForeignKey {
+                not_valid: false,
                 name: None,
                 columns: names(&["q"]),
                 referenced_schema: None,
@@ -276,6 +279,7 @@ fn foreign_keys_with_actions_and_deferral_round_trip_exactly() {
                 deferrable: Deferrable::InitiallyImmediate,
             },
             ForeignKey {
+                not_valid: false,
                 name: None,
                 columns: names(&["a", "b"]),
                 referenced_schema: None,
@@ -286,6 +290,7 @@ fn foreign_keys_with_actions_and_deferral_round_trip_exactly() {
                 deferrable: Deferrable::InitiallyDeferred,
             },
             ForeignKey {
+                not_valid: false,
                 name: Some("fk self".into()),
                 columns: names(&["id"]),
                 referenced_schema: None,
@@ -386,18 +391,22 @@ fn checks_and_uniques_keep_names_and_declaration_order() {
         table.checks,
         vec![
             Check {
+                not_valid: false,
                 name: None,
                 expression: "a > 0".into()
             },
             Check {
+                not_valid: false,
                 name: Some("b_short".into()),
                 expression: "length(b) < 10".into()
             },
             Check {
+                not_valid: false,
                 name: Some("ab_differ".into()),
                 expression: "a <> c".into()
             },
             Check {
+                not_valid: false,
                 name: None,
                 expression: "c IS NOT NULL".into()
             },
@@ -454,6 +463,7 @@ fn introspection_gives_the_declared_model_field_by_field() {
         autoincrement: false,
     });
     expected.foreign_keys = vec![ForeignKey {
+        not_valid: false,
         name: None,
         columns: names(&["sku"]),
         referenced_schema: None,
@@ -464,6 +474,7 @@ fn introspection_gives_the_declared_model_field_by_field() {
         deferrable: Deferrable::NotDeferrable,
     }];
     expected.checks = vec![Check {
+        not_valid: false,
         name: None,
         expression: "qty >= 0".into(),
     }];
@@ -488,6 +499,7 @@ fn hand_written_models_come_out_in_canonical_form() {
         Column::new("b", "varchar(10)"),
     ];
     table.indexes.push(Index {
+        include: Vec::new(),
         name: "t_b".into(),
         unique: false,
         parts: vec![IndexPart::column("B")],
@@ -645,10 +657,12 @@ fn comments_conflict_clauses_and_qualified_names_do_not_disturb_reading() {
         table.checks,
         vec![
             Check {
+                not_valid: false,
                 name: Some("a_ck".into()),
                 expression: "a <> ''".into()
             },
             Check {
+                not_valid: false,
                 name: None,
                 expression: "b IS NOT NULL".into()
             },
@@ -656,4 +670,23 @@ fn comments_conflict_clauses_and_qualified_names_do_not_disturb_reading() {
     );
     assert_eq!(table.uniques[0].columns, names(&["b"]));
     assert_eq!(table.indexes[0].parts, vec![IndexPart::column("a")]);
+}
+
+#[test]
+fn postgres_only_objects_in_a_model_are_refused_for_sqlite() {
+    let mut driver = schemasync_sqlite::SqliteDriver::open_in_memory().unwrap();
+    let schema = schemasync_sqlite::Schema {
+        enums: vec![schemasync_sqlite::schemasync_core::EnumType {
+            schema: None,
+            name: "mood".into(),
+            values: vec!["sad".into(), "happy".into()],
+            comment: None,
+        }],
+        ..schemasync_sqlite::Schema::default()
+    };
+    let error = driver.normalize_model(&schema).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unsupported: SQLite has no enum types, so enum mood cannot be created there"
+    );
 }
