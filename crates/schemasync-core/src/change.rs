@@ -4,8 +4,8 @@
 //! can be reversed (autogenerate's `down`) and planned without going back to a schema.
 
 use crate::model::{
-    Check, Column, ForeignKey, Index, PrimaryKey, Table, TableOptions, Trigger, Unique, View,
-    VirtualTable,
+    Check, Column, EnumType, Exclusion, ForeignKey, Function, Index, Namespace, PrimaryKey,
+    Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
 };
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,9 @@ pub enum Change {
     },
     /// Rename a table (from a rename hint).
     RenameTable {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Old name.
         from: String,
         /// New name.
@@ -32,6 +35,9 @@ pub enum Change {
     },
     /// Add a column at the end of a table.
     AddColumn {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name (after any rename).
         table: String,
         /// The new column.
@@ -39,6 +45,9 @@ pub enum Change {
     },
     /// Drop a column and its values.
     DropColumn {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The column as it was.
@@ -46,6 +55,9 @@ pub enum Change {
     },
     /// Rename a column (from a rename hint).
     RenameColumn {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// Old name.
@@ -55,6 +67,9 @@ pub enum Change {
     },
     /// Change a column's type, nullability, default, collation, generation or identity.
     AlterColumn {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The column as it is (already carrying its new name after a rename).
@@ -64,6 +79,9 @@ pub enum Change {
     },
     /// Put a table's columns in a new order.
     ReorderColumns {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// Column names in the old order.
@@ -73,6 +91,9 @@ pub enum Change {
     },
     /// Change, add or remove the primary key.
     SetPrimaryKey {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The key as it was.
@@ -82,6 +103,9 @@ pub enum Change {
     },
     /// Add a foreign key.
     AddForeignKey {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The new foreign key.
@@ -89,6 +113,9 @@ pub enum Change {
     },
     /// Drop a foreign key.
     DropForeignKey {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The foreign key as it was.
@@ -96,6 +123,9 @@ pub enum Change {
     },
     /// Add a UNIQUE constraint.
     AddUnique {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The new constraint.
@@ -103,6 +133,9 @@ pub enum Change {
     },
     /// Drop a UNIQUE constraint.
     DropUnique {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The constraint as it was.
@@ -110,6 +143,9 @@ pub enum Change {
     },
     /// Add a CHECK constraint.
     AddCheck {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The new constraint.
@@ -117,6 +153,9 @@ pub enum Change {
     },
     /// Drop a CHECK constraint.
     DropCheck {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The constraint as it was.
@@ -124,6 +163,9 @@ pub enum Change {
     },
     /// Change storage options (SQLite WITHOUT ROWID, STRICT).
     SetTableOptions {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// Options as they were.
@@ -133,6 +175,9 @@ pub enum Change {
     },
     /// Create an index.
     AddIndex {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The new index.
@@ -140,6 +185,9 @@ pub enum Change {
     },
     /// Drop an index.
     DropIndex {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// The index as it was.
@@ -147,6 +195,9 @@ pub enum Change {
     },
     /// Rename an index (from a rename hint).
     RenameIndex {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
         /// Table name.
         table: String,
         /// Old name.
@@ -179,6 +230,125 @@ pub enum Change {
         /// The virtual table as desired.
         table: VirtualTable,
     },
+    /// Create a namespace (PostgreSQL schema).
+    CreateNamespace {
+        /// The namespace as desired.
+        namespace: Namespace,
+    },
+    /// Drop an empty namespace.
+    DropNamespace {
+        /// The namespace as it was.
+        namespace: Namespace,
+    },
+    /// Create an enum type.
+    CreateEnum {
+        /// The type as desired.
+        enum_type: EnumType,
+    },
+    /// Drop an enum type.
+    DropEnum {
+        /// The type as it was.
+        enum_type: EnumType,
+    },
+    /// Add a label to an enum type, before or after an existing one (or at the end).
+    AddEnumValue {
+        /// The type as it was.
+        enum_type: EnumType,
+        /// The new label.
+        value: String,
+        /// An existing label it goes before, if not at the end.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+    },
+    /// Change an enum's labels in a way `ADD VALUE` cannot (remove or reorder): the type
+    /// is recreated and the columns using it are converted (a `validation` hazard).
+    RecreateEnum {
+        /// The type as it was.
+        from: EnumType,
+        /// The type as desired.
+        to: EnumType,
+    },
+    /// Create a sequence.
+    CreateSequence {
+        /// The sequence as desired.
+        sequence: Sequence,
+    },
+    /// Drop a sequence.
+    DropSequence {
+        /// The sequence as it was.
+        sequence: Sequence,
+    },
+    /// Change a sequence's parameters or owner.
+    AlterSequence {
+        /// The sequence as it was.
+        from: Sequence,
+        /// The sequence as desired.
+        to: Sequence,
+    },
+    /// Create a function or procedure.
+    CreateFunction {
+        /// The function as desired.
+        function: Function,
+    },
+    /// Replace a function's definition (`CREATE OR REPLACE`).
+    ReplaceFunction {
+        /// The function as it was.
+        from: Function,
+        /// The function as desired.
+        to: Function,
+    },
+    /// Drop a function or procedure.
+    DropFunction {
+        /// The function as it was.
+        function: Function,
+    },
+    /// Add an exclusion constraint.
+    AddExclusion {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The new constraint.
+        exclusion: Exclusion,
+    },
+    /// Drop an exclusion constraint.
+    DropExclusion {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The constraint as it was.
+        exclusion: Exclusion,
+    },
+    /// Validate a constraint left `NOT VALID` (by an interrupted apply).
+    ValidateConstraint {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// Constraint name.
+        name: String,
+    },
+    /// Set or remove the comment on a table or a column.
+    SetComment {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The column, or `None` for the table itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<String>,
+        /// The comment as it was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// The comment as desired; `None` removes it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
     /// Drop a virtual table and whatever content it stores itself.
     DropVirtualTable {
         /// The virtual table as it was.
@@ -208,73 +378,276 @@ impl Change {
             | Change::SetTableOptions { table, .. }
             | Change::AddIndex { table, .. }
             | Change::DropIndex { table, .. }
-            | Change::RenameIndex { table, .. } => Some(table),
+            | Change::RenameIndex { table, .. }
+            | Change::AddExclusion { table, .. }
+            | Change::DropExclusion { table, .. }
+            | Change::ValidateConstraint { table, .. }
+            | Change::SetComment { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
+    /// The namespace of the table [`Change::altered_table`] names.
+    pub fn altered_schema(&self) -> Option<&str> {
+        match self {
+            Change::AddColumn { schema, .. }
+            | Change::DropColumn { schema, .. }
+            | Change::RenameColumn { schema, .. }
+            | Change::AlterColumn { schema, .. }
+            | Change::ReorderColumns { schema, .. }
+            | Change::SetPrimaryKey { schema, .. }
+            | Change::AddForeignKey { schema, .. }
+            | Change::DropForeignKey { schema, .. }
+            | Change::AddUnique { schema, .. }
+            | Change::DropUnique { schema, .. }
+            | Change::AddCheck { schema, .. }
+            | Change::DropCheck { schema, .. }
+            | Change::SetTableOptions { schema, .. }
+            | Change::AddIndex { schema, .. }
+            | Change::DropIndex { schema, .. }
+            | Change::RenameIndex { schema, .. }
+            | Change::AddExclusion { schema, .. }
+            | Change::DropExclusion { schema, .. }
+            | Change::ValidateConstraint { schema, .. }
+            | Change::SetComment { schema, .. } => schema.as_deref(),
             _ => None,
         }
     }
 
     /// A short human description, naming the object: `add column users.email`.
     pub fn describe(&self) -> String {
+        let at = |schema: &Option<String>, table: &str| qualify(schema.as_deref(), table);
         match self {
-            Change::CreateTable { table } => format!("create table {}", table.name),
-            Change::DropTable { table } => format!("drop table {}", table.name),
-            Change::RenameTable { from, to } => format!("rename table {from} to {to}"),
-            Change::AddColumn { table, column } => format!("add column {table}.{}", column.name),
-            Change::DropColumn { table, column } => {
-                format!("drop column {table}.{}", column.name)
-            }
-            Change::RenameColumn { table, from, to } => {
-                format!("rename column {table}.{from} to {to}")
-            }
-            Change::AlterColumn { table, from, to } => {
+            Change::CreateTable { table } => {
                 format!(
-                    "alter column {table}.{} ({})",
-                    to.name,
-                    column_delta(from, to)
+                    "create table {}",
+                    qualify(table.schema.as_deref(), &table.name)
                 )
             }
-            Change::ReorderColumns { table, .. } => format!("reorder columns of {table}"),
-            Change::SetPrimaryKey { table, to, .. } => match to {
-                Some(pk) => format!("set primary key of {table} to ({})", pk.columns.join(", ")),
-                None => format!("drop primary key of {table}"),
+            Change::DropTable { table } => {
+                format!(
+                    "drop table {}",
+                    qualify(table.schema.as_deref(), &table.name)
+                )
+            }
+            Change::RenameTable { schema, from, to } => {
+                format!("rename table {} to {to}", at(schema, from))
+            }
+            Change::AddColumn {
+                schema,
+                table,
+                column,
+            } => format!("add column {}.{}", at(schema, table), column.name),
+            Change::DropColumn {
+                schema,
+                table,
+                column,
+            } => format!("drop column {}.{}", at(schema, table), column.name),
+            Change::RenameColumn {
+                schema,
+                table,
+                from,
+                to,
+            } => format!("rename column {}.{from} to {to}", at(schema, table)),
+            Change::AlterColumn {
+                schema,
+                table,
+                from,
+                to,
+            } => format!(
+                "alter column {}.{} ({})",
+                at(schema, table),
+                to.name,
+                column_delta(from, to)
+            ),
+            Change::ReorderColumns { schema, table, .. } => {
+                format!("reorder columns of {}", at(schema, table))
+            }
+            Change::SetPrimaryKey {
+                schema, table, to, ..
+            } => match to {
+                Some(pk) => format!(
+                    "set primary key of {} to ({})",
+                    at(schema, table),
+                    pk.columns.join(", ")
+                ),
+                None => format!("drop primary key of {}", at(schema, table)),
             },
-            Change::AddForeignKey { table, foreign_key } => format!(
-                "add foreign key {table}({}) -> {}",
+            Change::AddForeignKey {
+                schema,
+                table,
+                foreign_key,
+            } => format!(
+                "add foreign key {}({}) -> {}",
+                at(schema, table),
                 foreign_key.columns.join(", "),
-                foreign_key.referenced_table
+                qualify(
+                    foreign_key.referenced_schema.as_deref(),
+                    &foreign_key.referenced_table
+                )
             ),
-            Change::DropForeignKey { table, foreign_key } => format!(
-                "drop foreign key {table}({}) -> {}",
+            Change::DropForeignKey {
+                schema,
+                table,
+                foreign_key,
+            } => format!(
+                "drop foreign key {}({}) -> {}",
+                at(schema, table),
                 foreign_key.columns.join(", "),
-                foreign_key.referenced_table
+                qualify(
+                    foreign_key.referenced_schema.as_deref(),
+                    &foreign_key.referenced_table
+                )
             ),
-            Change::AddUnique { table, unique } => {
-                format!("add unique {table}({})", unique.columns.join(", "))
-            }
-            Change::DropUnique { table, unique } => {
-                format!("drop unique {table}({})", unique.columns.join(", "))
-            }
-            Change::AddCheck { table, check } => {
-                format!("add check on {table}: {}", check.expression)
-            }
-            Change::DropCheck { table, check } => {
-                format!("drop check on {table}: {}", check.expression)
-            }
-            Change::SetTableOptions { table, to, .. } => format!(
-                "set options of {table} (without_rowid={}, strict={})",
-                to.without_rowid, to.strict
+            Change::AddUnique {
+                schema,
+                table,
+                unique,
+            } => format!(
+                "add unique {}({})",
+                at(schema, table),
+                unique.columns.join(", ")
             ),
-            Change::AddIndex { table, index } => format!("add index {} on {table}", index.name),
-            Change::DropIndex { table, index } => format!("drop index {} on {table}", index.name),
+            Change::DropUnique {
+                schema,
+                table,
+                unique,
+            } => format!(
+                "drop unique {}({})",
+                at(schema, table),
+                unique.columns.join(", ")
+            ),
+            Change::AddCheck {
+                schema,
+                table,
+                check,
+            } => format!("add check on {}: {}", at(schema, table), check.expression),
+            Change::DropCheck {
+                schema,
+                table,
+                check,
+            } => format!("drop check on {}: {}", at(schema, table), check.expression),
+            Change::SetTableOptions {
+                schema, table, to, ..
+            } => format!(
+                "set options of {} (without_rowid={}, strict={})",
+                at(schema, table),
+                to.without_rowid,
+                to.strict
+            ),
+            Change::AddIndex {
+                schema,
+                table,
+                index,
+            } => format!("add index {} on {}", index.name, at(schema, table)),
+            Change::DropIndex {
+                schema,
+                table,
+                index,
+            } => format!("drop index {} on {}", index.name, at(schema, table)),
             Change::RenameIndex { from, to, .. } => format!("rename index {from} to {to}"),
-            Change::CreateView { view } => format!("create view {}", view.name),
-            Change::DropView { view } => format!("drop view {}", view.name),
+            Change::CreateView { view } => format!(
+                "create {}view {}",
+                if view.materialized {
+                    "materialized "
+                } else {
+                    ""
+                },
+                qualify(view.schema.as_deref(), &view.name)
+            ),
+            Change::DropView { view } => format!(
+                "drop {}view {}",
+                if view.materialized {
+                    "materialized "
+                } else {
+                    ""
+                },
+                qualify(view.schema.as_deref(), &view.name)
+            ),
             Change::CreateTrigger { trigger } => format!("create trigger {}", trigger.name),
             Change::DropTrigger { trigger } => format!("drop trigger {}", trigger.name),
             Change::CreateVirtualTable { table } => {
                 format!("create virtual table {} ({})", table.name, table.module)
             }
             Change::DropVirtualTable { table } => format!("drop virtual table {}", table.name),
+            Change::CreateNamespace { namespace } => format!("create schema {}", namespace.name),
+            Change::DropNamespace { namespace } => format!("drop schema {}", namespace.name),
+            Change::CreateEnum { enum_type } => format!(
+                "create enum {}",
+                qualify(enum_type.schema.as_deref(), &enum_type.name)
+            ),
+            Change::DropEnum { enum_type } => format!(
+                "drop enum {}",
+                qualify(enum_type.schema.as_deref(), &enum_type.name)
+            ),
+            Change::RecreateEnum { to, .. } => format!(
+                "recreate enum {} with values ({})",
+                qualify(to.schema.as_deref(), &to.name),
+                to.values.join(", ")
+            ),
+            Change::AddEnumValue {
+                enum_type, value, ..
+            } => format!(
+                "add value '{value}' to enum {}",
+                qualify(enum_type.schema.as_deref(), &enum_type.name)
+            ),
+            Change::CreateSequence { sequence } => format!(
+                "create sequence {}",
+                qualify(sequence.schema.as_deref(), &sequence.name)
+            ),
+            Change::DropSequence { sequence } => format!(
+                "drop sequence {}",
+                qualify(sequence.schema.as_deref(), &sequence.name)
+            ),
+            Change::AlterSequence { to, .. } => {
+                format!("alter sequence {}", qualify(to.schema.as_deref(), &to.name))
+            }
+            Change::CreateFunction { function } => format!(
+                "create function {}({})",
+                qualify(function.schema.as_deref(), &function.name),
+                function.arguments
+            ),
+            Change::ReplaceFunction { to, .. } => format!(
+                "replace function {}({})",
+                qualify(to.schema.as_deref(), &to.name),
+                to.arguments
+            ),
+            Change::DropFunction { function } => format!(
+                "drop function {}({})",
+                qualify(function.schema.as_deref(), &function.name),
+                function.arguments
+            ),
+            Change::AddExclusion {
+                schema,
+                table,
+                exclusion,
+            } => format!("add exclusion {} on {}", exclusion.name, at(schema, table)),
+            Change::DropExclusion {
+                schema,
+                table,
+                exclusion,
+            } => format!("drop exclusion {} on {}", exclusion.name, at(schema, table)),
+            Change::ValidateConstraint {
+                schema,
+                table,
+                name,
+            } => format!("validate constraint {name} on {}", at(schema, table)),
+            Change::SetComment {
+                schema,
+                table,
+                column,
+                to,
+                ..
+            } => {
+                let object = match column {
+                    Some(column) => format!("column {}.{column}", at(schema, table)),
+                    None => format!("table {}", at(schema, table)),
+                };
+                match to {
+                    Some(_) => format!("comment on {object}"),
+                    None => format!("remove comment on {object}"),
+                }
+            }
         }
     }
 
@@ -283,47 +656,163 @@ impl Change {
         match self.clone() {
             Change::CreateTable { table } => Change::DropTable { table },
             Change::DropTable { table } => Change::CreateTable { table },
-            Change::RenameTable { from, to } => Change::RenameTable { from: to, to: from },
-            Change::AddColumn { table, column } => Change::DropColumn { table, column },
-            Change::DropColumn { table, column } => Change::AddColumn { table, column },
-            Change::RenameColumn { table, from, to } => Change::RenameColumn {
+            Change::RenameTable { schema, from, to } => Change::RenameTable {
+                schema,
+                from: to,
+                to: from,
+            },
+            Change::AddColumn {
+                schema,
+                table,
+                column,
+            } => Change::DropColumn {
+                schema,
+                table,
+                column,
+            },
+            Change::DropColumn {
+                schema,
+                table,
+                column,
+            } => Change::AddColumn {
+                schema,
+                table,
+                column,
+            },
+            Change::RenameColumn {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::RenameColumn {
+                schema,
                 table,
                 from: to,
                 to: from,
             },
-            Change::AlterColumn { table, from, to } => Change::AlterColumn {
+            Change::AlterColumn {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::AlterColumn {
+                schema,
                 table,
                 from: to,
                 to: from,
             },
-            Change::ReorderColumns { table, from, to } => Change::ReorderColumns {
+            Change::ReorderColumns {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::ReorderColumns {
+                schema,
                 table,
                 from: to,
                 to: from,
             },
-            Change::SetPrimaryKey { table, from, to } => Change::SetPrimaryKey {
+            Change::SetPrimaryKey {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::SetPrimaryKey {
+                schema,
                 table,
                 from: to,
                 to: from,
             },
-            Change::AddForeignKey { table, foreign_key } => {
-                Change::DropForeignKey { table, foreign_key }
-            }
-            Change::DropForeignKey { table, foreign_key } => {
-                Change::AddForeignKey { table, foreign_key }
-            }
-            Change::AddUnique { table, unique } => Change::DropUnique { table, unique },
-            Change::DropUnique { table, unique } => Change::AddUnique { table, unique },
-            Change::AddCheck { table, check } => Change::DropCheck { table, check },
-            Change::DropCheck { table, check } => Change::AddCheck { table, check },
-            Change::SetTableOptions { table, from, to } => Change::SetTableOptions {
+            Change::AddForeignKey {
+                schema,
+                table,
+                foreign_key,
+            } => Change::DropForeignKey {
+                schema,
+                table,
+                foreign_key,
+            },
+            Change::DropForeignKey {
+                schema,
+                table,
+                foreign_key,
+            } => Change::AddForeignKey {
+                schema,
+                table,
+                foreign_key,
+            },
+            Change::AddUnique {
+                schema,
+                table,
+                unique,
+            } => Change::DropUnique {
+                schema,
+                table,
+                unique,
+            },
+            Change::DropUnique {
+                schema,
+                table,
+                unique,
+            } => Change::AddUnique {
+                schema,
+                table,
+                unique,
+            },
+            Change::AddCheck {
+                schema,
+                table,
+                check,
+            } => Change::DropCheck {
+                schema,
+                table,
+                check,
+            },
+            Change::DropCheck {
+                schema,
+                table,
+                check,
+            } => Change::AddCheck {
+                schema,
+                table,
+                check,
+            },
+            Change::SetTableOptions {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::SetTableOptions {
+                schema,
                 table,
                 from: to,
                 to: from,
             },
-            Change::AddIndex { table, index } => Change::DropIndex { table, index },
-            Change::DropIndex { table, index } => Change::AddIndex { table, index },
-            Change::RenameIndex { table, from, to } => Change::RenameIndex {
+            Change::AddIndex {
+                schema,
+                table,
+                index,
+            } => Change::DropIndex {
+                schema,
+                table,
+                index,
+            },
+            Change::DropIndex {
+                schema,
+                table,
+                index,
+            } => Change::AddIndex {
+                schema,
+                table,
+                index,
+            },
+            Change::RenameIndex {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::RenameIndex {
+                schema,
                 table,
                 from: to,
                 to: from,
@@ -334,7 +823,78 @@ impl Change {
             Change::DropTrigger { trigger } => Change::CreateTrigger { trigger },
             Change::CreateVirtualTable { table } => Change::DropVirtualTable { table },
             Change::DropVirtualTable { table } => Change::CreateVirtualTable { table },
+            Change::CreateNamespace { namespace } => Change::DropNamespace { namespace },
+            Change::DropNamespace { namespace } => Change::CreateNamespace { namespace },
+            Change::CreateEnum { enum_type } => Change::DropEnum { enum_type },
+            Change::DropEnum { enum_type } => Change::CreateEnum { enum_type },
+            Change::AddEnumValue {
+                enum_type, value, ..
+            } => {
+                // PostgreSQL cannot remove a label: the type is recreated without it.
+                let mut with_value = enum_type.clone();
+                with_value.values.push(value);
+                Change::RecreateEnum {
+                    from: with_value,
+                    to: enum_type,
+                }
+            }
+            Change::RecreateEnum { from, to } => Change::RecreateEnum { from: to, to: from },
+            Change::CreateSequence { sequence } => Change::DropSequence { sequence },
+            Change::DropSequence { sequence } => Change::CreateSequence { sequence },
+            Change::AlterSequence { from, to } => Change::AlterSequence { from: to, to: from },
+            Change::CreateFunction { function } => Change::DropFunction { function },
+            Change::DropFunction { function } => Change::CreateFunction { function },
+            Change::ReplaceFunction { from, to } => Change::ReplaceFunction { from: to, to: from },
+            Change::AddExclusion {
+                schema,
+                table,
+                exclusion,
+            } => Change::DropExclusion {
+                schema,
+                table,
+                exclusion,
+            },
+            Change::DropExclusion {
+                schema,
+                table,
+                exclusion,
+            } => Change::AddExclusion {
+                schema,
+                table,
+                exclusion,
+            },
+            // Validation cannot be undone and needs no undoing.
+            Change::ValidateConstraint {
+                schema,
+                table,
+                name,
+            } => Change::ValidateConstraint {
+                schema,
+                table,
+                name,
+            },
+            Change::SetComment {
+                schema,
+                table,
+                column,
+                from,
+                to,
+            } => Change::SetComment {
+                schema,
+                table,
+                column,
+                from: to,
+                to: from,
+            },
         }
+    }
+}
+
+/// `name`, or `schema.name` when a namespace is given.
+pub fn qualify(schema: Option<&str>, name: &str) -> String {
+    match schema {
+        Some(schema) => format!("{schema}.{name}"),
+        None => name.to_string(),
     }
 }
 

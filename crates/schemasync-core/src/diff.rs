@@ -6,7 +6,10 @@
 //! by what they are, so they never show as drift.
 
 use crate::change::Change;
-use crate::model::{Check, Column, ForeignKey, Index, Schema, Table, Trigger, Unique, View};
+use crate::model::{
+    Check, Column, EnumType, Exclusion, ForeignKey, Function, Index, Schema, Table, Trigger,
+    Unique, View,
+};
 use crate::sqltext::mentions;
 
 /// How names and column order are compared; each driver states its dialect's rules.
@@ -100,13 +103,16 @@ impl<'a> Differ<'a> {
         let (drop_triggers, create_triggers) = self.diff_triggers();
         let (drop_views, create_views) = self.diff_views();
         let (drop_virtual, create_virtual) = self.diff_virtual_tables();
+        let catalog = self.diff_catalog();
         out.extend(drop_triggers);
         out.extend(drop_views);
         out.extend(drop_virtual);
+        out.extend(catalog.before_tables);
 
         let mut removals = Vec::new();
         let mut alterations = Vec::new();
         let mut additions = Vec::new();
+        let mut comments = Vec::new();
         for pair in &pairs {
             if let Some(current) = pair.current {
                 self.diff_table(
@@ -115,6 +121,7 @@ impl<'a> Differ<'a> {
                     &mut removals,
                     &mut alterations,
                     &mut additions,
+                    &mut comments,
                 );
             }
         }
@@ -123,6 +130,7 @@ impl<'a> Differ<'a> {
             if let Some(current) = pair.current {
                 if !self.options.same_name(&current.name, &pair.desired.name) {
                     out.push(Change::RenameTable {
+                        schema: current.schema.clone(),
                         from: current.name.clone(),
                         to: pair.desired.name.clone(),
                     });
@@ -143,12 +151,14 @@ impl<'a> Differ<'a> {
             });
             for index in &table.indexes {
                 additions.push(Change::AddIndex {
+                    schema: table.schema.clone(),
                     table: table.name.clone(),
                     index: index.clone(),
                 });
             }
         }
         out.extend(alterations);
+        out.extend(catalog.with_tables);
         let mut drop_order = order_by_references(&dropped_tables, self.options);
         drop_order.reverse();
         out.extend(drop_order.into_iter().map(|table| Change::DropTable {
@@ -160,7 +170,121 @@ impl<'a> Differ<'a> {
         out.extend(create_virtual);
         out.extend(create_views);
         out.extend(create_triggers);
+        out.extend(comments);
+        out.extend(catalog.after_tables);
         out
+    }
+
+    /// Namespaces, enums, sequences and functions: created before the tables that use
+    /// them, dropped after.
+    fn diff_catalog(&self) -> CatalogChanges {
+        let mut changes = CatalogChanges::default();
+        let same_ns = |a: &Option<String>, b: &Option<String>| a == b;
+
+        for namespace in &self.desired.namespaces {
+            if !self
+                .current
+                .namespaces
+                .iter()
+                .any(|n| n.name == namespace.name)
+            {
+                changes.before_tables.push(Change::CreateNamespace {
+                    namespace: namespace.clone(),
+                });
+            }
+        }
+        for wanted in &self.desired.enums {
+            let existing = self.current.enums.iter().find(|e| {
+                same_ns(&e.schema, &wanted.schema) && self.options.same_name(&e.name, &wanted.name)
+            });
+            match existing {
+                None => changes.before_tables.push(Change::CreateEnum {
+                    enum_type: wanted.clone(),
+                }),
+                Some(existing) if existing.values == wanted.values => {}
+                Some(existing) => changes.before_tables.extend(enum_changes(existing, wanted)),
+            }
+        }
+        for wanted in &self.desired.sequences {
+            let existing = self.current.sequences.iter().find(|q| {
+                same_ns(&q.schema, &wanted.schema) && self.options.same_name(&q.name, &wanted.name)
+            });
+            match existing {
+                None => changes.before_tables.push(Change::CreateSequence {
+                    sequence: wanted.clone(),
+                }),
+                Some(existing) if existing == wanted => {}
+                Some(existing) => changes.with_tables.push(Change::AlterSequence {
+                    from: existing.clone(),
+                    to: wanted.clone(),
+                }),
+            }
+        }
+        for wanted in &self.desired.functions {
+            let existing = self
+                .current
+                .functions
+                .iter()
+                .find(|f| same_function(f, wanted));
+            match existing {
+                None => changes.before_tables.push(Change::CreateFunction {
+                    function: wanted.clone(),
+                }),
+                Some(existing) if existing.definition == wanted.definition => {}
+                Some(existing) => changes.before_tables.push(Change::ReplaceFunction {
+                    from: existing.clone(),
+                    to: wanted.clone(),
+                }),
+            }
+        }
+
+        for function in &self.current.functions {
+            if !self
+                .desired
+                .functions
+                .iter()
+                .any(|f| same_function(f, function))
+            {
+                changes.after_tables.push(Change::DropFunction {
+                    function: function.clone(),
+                });
+            }
+        }
+        for sequence in &self.current.sequences {
+            let kept = self.desired.sequences.iter().any(|q| {
+                same_ns(&q.schema, &sequence.schema)
+                    && self.options.same_name(&q.name, &sequence.name)
+            });
+            if !kept {
+                changes.after_tables.push(Change::DropSequence {
+                    sequence: sequence.clone(),
+                });
+            }
+        }
+        for enum_type in &self.current.enums {
+            let kept = self.desired.enums.iter().any(|e| {
+                same_ns(&e.schema, &enum_type.schema)
+                    && self.options.same_name(&e.name, &enum_type.name)
+            });
+            if !kept {
+                changes.after_tables.push(Change::DropEnum {
+                    enum_type: enum_type.clone(),
+                });
+            }
+        }
+        for namespace in &self.current.namespaces {
+            if !self
+                .desired
+                .namespaces
+                .iter()
+                .any(|n| n.name == namespace.name)
+            {
+                changes.after_tables.push(Change::DropNamespace {
+                    namespace: namespace.clone(),
+                });
+            }
+        }
+        changes
     }
 
     /// Pairs each desired table with the current table it continues (same name, or named
@@ -170,17 +294,16 @@ impl<'a> Differ<'a> {
             .tables
             .iter()
             .map(|desired| {
-                let by_name = self.find_current_table(&desired.name);
+                let schema = desired.schema.as_deref();
+                let by_name = self.find_current_table(schema, &desired.name);
                 let by_hint = desired.renamed_from.as_deref().and_then(|old| {
-                    let old_still_desired = self
-                        .desired
-                        .tables
-                        .iter()
-                        .any(|t| self.options.same_name(&t.name, old));
+                    let old_still_desired = self.desired.tables.iter().any(|t| {
+                        t.schema.as_deref() == schema && self.options.same_name(&t.name, old)
+                    });
                     if old_still_desired {
                         None
                     } else {
-                        self.find_current_table(old)
+                        self.find_current_table(schema, old)
                     }
                 });
                 TablePair {
@@ -191,11 +314,11 @@ impl<'a> Differ<'a> {
             .collect()
     }
 
-    fn find_current_table(&self, name: &str) -> Option<&'a Table> {
+    fn find_current_table(&self, schema: Option<&str>, name: &str) -> Option<&'a Table> {
         self.current
             .tables
             .iter()
-            .find(|t| self.options.same_name(&t.name, name))
+            .find(|t| t.schema.as_deref() == schema && self.options.same_name(&t.name, name))
     }
 
     fn diff_table(
@@ -205,8 +328,10 @@ impl<'a> Differ<'a> {
         removals: &mut Vec<Change>,
         alterations: &mut Vec<Change>,
         additions: &mut Vec<Change>,
+        comments: &mut Vec<Change>,
     ) {
         let table = desired.name.clone();
+        let schema = desired.schema.clone();
         // Removals are emitted before table renames, so they use the current name.
         let old_table = current.name.clone();
 
@@ -228,10 +353,12 @@ impl<'a> Differ<'a> {
                     kept_indexes.push(existing);
                     if !same_index(existing, index) {
                         removals.push(Change::DropIndex {
+                            schema: schema.clone(),
                             table: old_table.clone(),
                             index: existing.clone(),
                         });
                         additions.push(Change::AddIndex {
+                            schema: schema.clone(),
                             table: table.clone(),
                             index: index.clone(),
                         });
@@ -241,22 +368,26 @@ impl<'a> Differ<'a> {
                     kept_indexes.push(existing);
                     if same_index(existing, index) {
                         alterations.push(Change::RenameIndex {
+                            schema: schema.clone(),
                             table: table.clone(),
                             from: existing.name.clone(),
                             to: index.name.clone(),
                         });
                     } else {
                         removals.push(Change::DropIndex {
+                            schema: schema.clone(),
                             table: old_table.clone(),
                             index: existing.clone(),
                         });
                         additions.push(Change::AddIndex {
+                            schema: schema.clone(),
                             table: table.clone(),
                             index: index.clone(),
                         });
                     }
                 }
                 (None, None) => additions.push(Change::AddIndex {
+                    schema: schema.clone(),
                     table: table.clone(),
                     index: index.clone(),
                 }),
@@ -265,6 +396,7 @@ impl<'a> Differ<'a> {
         for index in &current.indexes {
             if !kept_indexes.iter().any(|k| k.name == index.name) {
                 removals.push(Change::DropIndex {
+                    schema: schema.clone(),
                     table: old_table.clone(),
                     index: index.clone(),
                 });
@@ -272,36 +404,80 @@ impl<'a> Differ<'a> {
         }
 
         // Constraints.
-        let (fk_drop, fk_add) = match_constraints(
+        let foreign_keys = match_constraints(
             &current.foreign_keys,
             &desired.foreign_keys,
             |fk| fk.name.as_deref(),
             ForeignKey::same_definition,
         );
-        removals.extend(fk_drop.into_iter().map(|fk| Change::DropForeignKey {
-            table: old_table.clone(),
-            foreign_key: fk.clone(),
-        }));
-        let (uq_drop, uq_add) = match_constraints(
+        removals.extend(
+            foreign_keys
+                .dropped
+                .iter()
+                .map(|fk| Change::DropForeignKey {
+                    schema: schema.clone(),
+                    table: old_table.clone(),
+                    foreign_key: (*fk).clone(),
+                }),
+        );
+        let uniques = match_constraints(
             &current.uniques,
             &desired.uniques,
             |u| u.name.as_deref(),
             |a: &Unique, b: &Unique| a.columns == b.columns,
         );
-        removals.extend(uq_drop.into_iter().map(|unique| Change::DropUnique {
+        removals.extend(uniques.dropped.iter().map(|unique| Change::DropUnique {
+            schema: schema.clone(),
             table: old_table.clone(),
-            unique: unique.clone(),
+            unique: (*unique).clone(),
         }));
-        let (ck_drop, ck_add) = match_constraints(
+        let checks = match_constraints(
             &current.checks,
             &desired.checks,
             |c| c.name.as_deref(),
             |a: &Check, b: &Check| a.expression == b.expression,
         );
-        removals.extend(ck_drop.into_iter().map(|check| Change::DropCheck {
+        removals.extend(checks.dropped.iter().map(|check| Change::DropCheck {
+            schema: schema.clone(),
             table: old_table.clone(),
-            check: check.clone(),
+            check: (*check).clone(),
         }));
+        let exclusions = match_constraints(
+            &current.exclusions,
+            &desired.exclusions,
+            |x| Some(x.name.as_str()),
+            |a: &Exclusion, b: &Exclusion| a.definition == b.definition,
+        );
+        removals.extend(
+            exclusions
+                .dropped
+                .iter()
+                .map(|exclusion| Change::DropExclusion {
+                    schema: schema.clone(),
+                    table: old_table.clone(),
+                    exclusion: (*exclusion).clone(),
+                }),
+        );
+        // A constraint an interrupted apply left NOT VALID is finished, not rebuilt.
+        let unvalidated = foreign_keys
+            .kept
+            .iter()
+            .filter(|(c, d)| c.not_valid && !d.not_valid)
+            .filter_map(|(c, _)| c.name.clone())
+            .chain(
+                checks
+                    .kept
+                    .iter()
+                    .filter(|(c, d)| c.not_valid && !d.not_valid)
+                    .filter_map(|(c, _)| c.name.clone()),
+            );
+        for name in unvalidated {
+            additions.push(Change::ValidateConstraint {
+                schema: schema.clone(),
+                table: table.clone(),
+                name,
+            });
+        }
 
         // Columns.
         let mut kept: Vec<(&Column, &Column)> = Vec::new();
@@ -331,6 +507,7 @@ impl<'a> Differ<'a> {
         for column in &current.columns {
             if !kept.iter().any(|(c, _)| c.name == column.name) {
                 alterations.push(Change::DropColumn {
+                    schema: schema.clone(),
                     table: table.clone(),
                     column: column.clone(),
                 });
@@ -339,6 +516,7 @@ impl<'a> Differ<'a> {
         for (existing, column) in &kept {
             if !self.options.same_name(&existing.name, &column.name) {
                 alterations.push(Change::RenameColumn {
+                    schema: schema.clone(),
                     table: table.clone(),
                     from: existing.name.clone(),
                     to: column.name.clone(),
@@ -348,6 +526,7 @@ impl<'a> Differ<'a> {
         for column in &desired.columns {
             if !kept.iter().any(|(_, d)| d.name == column.name) {
                 alterations.push(Change::AddColumn {
+                    schema: schema.clone(),
                     table: table.clone(),
                     column: column.clone(),
                 });
@@ -357,19 +536,40 @@ impl<'a> Differ<'a> {
             let renamed = Column {
                 name: column.name.clone(),
                 renamed_from: None,
+                comment: None,
                 ..(*existing).clone()
             };
             let wanted = Column {
                 renamed_from: None,
+                comment: None,
                 ..(*column).clone()
             };
             if renamed != wanted {
                 alterations.push(Change::AlterColumn {
+                    schema: schema.clone(),
                     table: table.clone(),
                     from: renamed,
                     to: wanted,
                 });
             }
+            if existing.comment != column.comment {
+                comments.push(Change::SetComment {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    column: Some(column.name.clone()),
+                    from: existing.comment.clone(),
+                    to: column.comment.clone(),
+                });
+            }
+        }
+        if current.comment != desired.comment {
+            comments.push(Change::SetComment {
+                schema: schema.clone(),
+                table: table.clone(),
+                column: None,
+                from: current.comment.clone(),
+                to: desired.comment.clone(),
+            });
         }
         if self.options.column_order_matters {
             // After drops, renames and adds (which append), the order would be:
@@ -392,6 +592,7 @@ impl<'a> Differ<'a> {
             let wanted: Vec<String> = desired.columns.iter().map(|c| c.name.clone()).collect();
             if resulting != wanted {
                 alterations.push(Change::ReorderColumns {
+                    schema: schema.clone(),
                     table: table.clone(),
                     from: resulting,
                     to: wanted,
@@ -415,6 +616,7 @@ impl<'a> Differ<'a> {
         };
         if !pk_equal {
             alterations.push(Change::SetPrimaryKey {
+                schema: schema.clone(),
                 table: table.clone(),
                 from: current.primary_key.clone(),
                 to: desired.primary_key.clone(),
@@ -422,24 +624,43 @@ impl<'a> Differ<'a> {
         }
         if current.options != desired.options {
             alterations.push(Change::SetTableOptions {
+                schema: schema.clone(),
                 table: table.clone(),
                 from: current.options.clone(),
                 to: desired.options.clone(),
             });
         }
 
-        additions.extend(uq_add.into_iter().map(|unique| Change::AddUnique {
+        additions.extend(uniques.added.into_iter().map(|unique| Change::AddUnique {
+            schema: schema.clone(),
             table: table.clone(),
             unique: unique.clone(),
         }));
-        additions.extend(ck_add.into_iter().map(|check| Change::AddCheck {
+        additions.extend(checks.added.into_iter().map(|check| Change::AddCheck {
+            schema: schema.clone(),
             table: table.clone(),
             check: check.clone(),
         }));
-        additions.extend(fk_add.into_iter().map(|fk| Change::AddForeignKey {
-            table: table.clone(),
-            foreign_key: fk.clone(),
-        }));
+        additions.extend(
+            exclusions
+                .added
+                .into_iter()
+                .map(|exclusion| Change::AddExclusion {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    exclusion: exclusion.clone(),
+                }),
+        );
+        additions.extend(
+            foreign_keys
+                .added
+                .into_iter()
+                .map(|fk| Change::AddForeignKey {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    foreign_key: fk.clone(),
+                }),
+        );
     }
 
     fn diff_views(&self) -> (Vec<Change>, Vec<Change>) {
@@ -586,40 +807,111 @@ impl<'a> Differ<'a> {
     }
 }
 
+/// Catalog changes by where they go in the order.
+#[derive(Default)]
+struct CatalogChanges {
+    /// Created or replaced before any table change (namespaces, types, sequences, functions).
+    before_tables: Vec<Change>,
+    /// After table alterations (sequence changes, whose owner column may be new).
+    with_tables: Vec<Change>,
+    /// After every table, view and trigger change (drops of what they used).
+    after_tables: Vec<Change>,
+}
+
+/// A function is identified by namespace, name and identity arguments.
+fn same_function(a: &Function, b: &Function) -> bool {
+    a.schema == b.schema && a.name == b.name && a.arguments == b.arguments
+}
+
+/// `ADD VALUE`s when the desired labels keep every current one in order; otherwise the
+/// type must be recreated.
+fn enum_changes(current: &EnumType, desired: &EnumType) -> Vec<Change> {
+    let kept: Vec<&String> = desired
+        .values
+        .iter()
+        .filter(|v| current.values.contains(v))
+        .collect();
+    let keeps_all_in_order = kept.len() == current.values.len()
+        && kept.iter().zip(&current.values).all(|(a, b)| *a == b);
+    if !keeps_all_in_order {
+        return vec![Change::RecreateEnum {
+            from: current.clone(),
+            to: desired.clone(),
+        }];
+    }
+    desired
+        .values
+        .iter()
+        .enumerate()
+        .filter(|(_, value)| !current.values.contains(value))
+        .map(|(position, value)| Change::AddEnumValue {
+            enum_type: current.clone(),
+            value: value.clone(),
+            before: desired.values[position + 1..]
+                .iter()
+                .find(|next| current.values.contains(next))
+                .cloned(),
+        })
+        .collect()
+}
+
 /// Whether the kept column named `from` in the current table is the one named `to` now.
 fn renamed_to(kept: &[(&Column, &Column)], from: &str, to: &str) -> bool {
     kept.iter().any(|(c, d)| c.name == from && d.name == to)
 }
 
 fn same_index(a: &Index, b: &Index) -> bool {
-    a.unique == b.unique && a.parts == b.parts && a.predicate == b.predicate && a.method == b.method
+    a.unique == b.unique
+        && a.parts == b.parts
+        && a.predicate == b.predicate
+        && a.method == b.method
+        && a.include == b.include
 }
 
-/// Matches constraints: equal ones (name included) first, then same name, then same
-/// definition where at least one side is unnamed. Returns (to drop, to add).
-fn match_constraints<'c, T: PartialEq>(
+/// Constraints of one kind, matched between the current and desired table.
+struct Matched<'c, T> {
+    /// Current constraints with no desired counterpart.
+    dropped: Vec<&'c T>,
+    /// Desired constraints with no current counterpart.
+    added: Vec<&'c T>,
+    /// (current, desired) pairs that are the same constraint.
+    kept: Vec<(&'c T, &'c T)>,
+}
+
+/// Matches constraints: same name and definition first, then same definition where at
+/// least one side is unnamed (so an engine-named constraint matches an unnamed one).
+fn match_constraints<'c, T>(
     current: &'c [T],
     desired: &'c [T],
     name: impl Fn(&T) -> Option<&str>,
     same_definition: impl Fn(&T, &T) -> bool,
-) -> (Vec<&'c T>, Vec<&'c T>) {
+) -> Matched<'c, T> {
     let mut used = vec![false; current.len()];
-    let mut unmatched_desired = Vec::new();
+    let mut added = Vec::new();
+    let mut kept = Vec::new();
     for wanted in desired {
         let position = current
             .iter()
             .enumerate()
-            .position(|(i, c)| !used[i] && c == wanted)
+            .position(|(i, c)| {
+                !used[i]
+                    && name(c).is_some()
+                    && name(c) == name(wanted)
+                    && same_definition(c, wanted)
+            })
             .or_else(|| {
                 current.iter().enumerate().position(|(i, c)| {
                     !used[i]
                         && same_definition(c, wanted)
-                        && (name(c).is_none() || name(wanted).is_none())
+                        && (name(c).is_none() || name(wanted).is_none() || name(c) == name(wanted))
                 })
             });
         match position {
-            Some(i) => used[i] = true,
-            None => unmatched_desired.push(wanted),
+            Some(i) => {
+                used[i] = true;
+                kept.push((&current[i], wanted));
+            }
+            None => added.push(wanted),
         }
     }
     let dropped = current
@@ -628,7 +920,11 @@ fn match_constraints<'c, T: PartialEq>(
         .filter(|(i, _)| !used[*i])
         .map(|(_, c)| c)
         .collect();
-    (dropped, unmatched_desired)
+    Matched {
+        dropped,
+        added,
+        kept,
+    }
 }
 
 /// Orders tables so that a table comes after the tables its foreign keys reference

@@ -63,6 +63,21 @@ pub enum Error {
     /// A feature the dialect or this version of schemasync cannot provide.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A migration revision, its graph or a migration target is not valid.
+    #[error("{0}")]
+    Revision(String),
+    /// An applied revision's body differs from what was applied.
+    #[error("revision {revision} was changed after it was applied (checksum {applied} in the database, {now} in {file}); restore the file or pass --allow-changed")]
+    RevisionChanged {
+        /// The revision id.
+        revision: String,
+        /// The checksum recorded when it was applied.
+        applied: String,
+        /// The checksum of the file now.
+        now: String,
+        /// The revision's file.
+        file: String,
+    },
     /// Bad arguments or configuration.
     #[error("{0}")]
     Usage(String),
@@ -81,7 +96,9 @@ impl Error {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            Error::DataLossRefused { .. } | Error::ValidationFailed { .. }
+            Error::DataLossRefused { .. }
+                | Error::ValidationFailed { .. }
+                | Error::RevisionChanged { .. }
         )
     }
 

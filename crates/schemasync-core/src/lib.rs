@@ -20,6 +20,7 @@ pub mod driver;
 pub mod error;
 pub mod format;
 pub mod hints;
+pub mod migrate;
 pub mod model;
 pub mod naming;
 pub mod plan;
@@ -27,7 +28,7 @@ pub mod source;
 pub mod sqltext;
 
 pub use builder::SchemaBuilder;
-pub use change::Change;
+pub use change::{qualify, Change};
 pub use diff::{diff, diff_recreating, DiffOptions};
 pub use driver::{ApplyOptions, ApplyReport, Driver, Progress, Status, TableStatus};
 pub use error::{Error, Result};

@@ -354,13 +354,15 @@ pub struct ForeignKey {
 }
 
 impl ForeignKey {
-    /// Whether two foreign keys enforce the same rule, names aside.
+    /// Whether two foreign keys enforce the same rule, names and validation state aside.
     pub fn same_definition(&self, other: &ForeignKey) -> bool {
         ForeignKey {
             name: None,
+            not_valid: false,
             ..self.clone()
         } == ForeignKey {
             name: None,
+            not_valid: false,
             ..other.clone()
         }
     }

@@ -97,6 +97,28 @@ pub struct DataCheck {
     pub violations_sql: String,
 }
 
+impl DataCheck {
+    /// How many offending keys a refusal shows.
+    pub const SAMPLE: usize = 5;
+
+    /// The refusal for `count` offending rows, of which `sample` are the first keys
+    /// (at most [`DataCheck::SAMPLE`] are shown).
+    pub fn refusal(&self, count: u64, sample: &[String]) -> crate::Error {
+        let shown = &sample[..sample.len().min(Self::SAMPLE)];
+        let more = if count as usize > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
+        crate::Error::ValidationFailed {
+            description: self.description.clone(),
+            count,
+            sample: format!("{}{more}", shown.join("; ")),
+            remedy: self.remedy.clone(),
+        }
+    }
+}
+
 /// One step of a plan: statements that run together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -168,6 +190,23 @@ impl Plan {
     /// Whether any step carries a hazard of this kind.
     pub fn has_hazard(&self, kind: HazardKind) -> bool {
         self.hazards().any(|h| h.kind == kind)
+    }
+
+    /// Refuses a plan with `data_loss` hazards unless the caller allows them, naming the
+    /// objects whose data would be lost.
+    pub fn refuse_data_loss(&self, allowed: bool) -> crate::Result<()> {
+        let objects: Vec<&str> = self
+            .hazards()
+            .filter(|h| h.kind == HazardKind::DataLoss)
+            .map(|h| h.object.as_str())
+            .collect();
+        if allowed || objects.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::Error::DataLossRefused {
+                objects: objects.join(", "),
+            })
+        }
     }
 
     /// Every data check of every step.

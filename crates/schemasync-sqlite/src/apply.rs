@@ -19,9 +19,6 @@ use schemasync_core::{
 };
 use std::collections::BTreeSet;
 
-/// How many offending keys a validation error shows.
-const SAMPLE_KEYS: usize = 5;
-
 /// Applies `plan` to the driver's database; see the module documentation.
 pub(crate) fn apply(
     driver: &mut SqliteDriver,
@@ -32,9 +29,21 @@ pub(crate) fn apply(
     if plan.is_empty() {
         return Ok(ApplyReport::default());
     }
-    refuse_data_loss(plan, options)?;
+    plan.refuse_data_loss(options.allow_data_loss)?;
     let diff_options = driver.diff_options();
-    let conn = &driver.conn;
+    let database = driver.path.as_deref();
+    write_transaction(&driver.conn, !options.dry_run, |conn| {
+        run_plan(conn, database, plan, desired, options, &diff_options)
+    })
+}
+
+/// Runs `body` in one `BEGIN IMMEDIATE` transaction with foreign-key enforcement off,
+/// committing when it succeeds and `commit` is set, rolling back otherwise.
+pub(crate) fn write_transaction<T>(
+    conn: &Connection,
+    commit: bool,
+    body: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
     let foreign_keys_on: bool = conn
         .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
         .map_err(|e| sqlite_error("cannot read PRAGMA foreign_keys", e))?;
@@ -45,16 +54,9 @@ pub(crate) fn apply(
         .execute_batch("BEGIN IMMEDIATE")
         .map_err(|e| sqlite_error("cannot take the write lock (BEGIN IMMEDIATE)", e))
         .and_then(|()| {
-            let run = Run {
-                conn,
-                database: driver.path.as_deref(),
-                plan,
-                desired,
-                options,
-            };
-            let result = run.inside_transaction(&diff_options);
+            let result = body(conn);
             let end = match &result {
-                Ok(_) if !options.dry_run => "COMMIT",
+                Ok(_) if commit => "COMMIT",
                 _ => "ROLLBACK",
             };
             match conn.execute_batch(end) {
@@ -71,29 +73,30 @@ pub(crate) fn apply(
     outcome
 }
 
+/// Runs a non-empty plan inside a transaction the caller holds: data checks, backup,
+/// the steps, verification against `desired`, history.
+pub(crate) fn run_plan(
+    conn: &Connection,
+    database: Option<&std::path::Path>,
+    plan: &Plan,
+    desired: &Schema,
+    options: &ApplyOptions,
+    diff_options: &schemasync_core::DiffOptions,
+) -> Result<ApplyReport> {
+    Run {
+        conn,
+        database,
+        plan,
+        desired,
+        options,
+    }
+    .inside_transaction(diff_options)
+}
+
 fn set_foreign_keys(conn: &Connection, on: bool) -> Result<()> {
     let value = if on { "ON" } else { "OFF" };
     conn.execute_batch(&format!("PRAGMA foreign_keys = {value}"))
         .map_err(|e| sqlite_error(format!("cannot set PRAGMA foreign_keys = {value}"), e))
-}
-
-/// Refuses a plan with `data_loss` hazards unless the caller allowed them.
-fn refuse_data_loss(plan: &Plan, options: &ApplyOptions) -> Result<()> {
-    if options.allow_data_loss {
-        return Ok(());
-    }
-    let objects: Vec<&str> = plan
-        .hazards()
-        .filter(|h| h.kind == HazardKind::DataLoss)
-        .map(|h| h.object.as_str())
-        .collect();
-    if objects.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::DataLossRefused {
-            objects: objects.join(", "),
-        })
-    }
 }
 
 struct Run<'a> {
@@ -206,7 +209,7 @@ impl Run<'_> {
         let mut sample = Vec::new();
         while let Some(row) = rows.next().map_err(|e| sqlite_error(context(), e))? {
             count += 1;
-            if sample.len() < SAMPLE_KEYS {
+            if sample.len() < DataCheck::SAMPLE {
                 let key: rusqlite::types::Value =
                     row.get(0).map_err(|e| sqlite_error(context(), e))?;
                 sample.push(match key {
@@ -219,19 +222,10 @@ impl Run<'_> {
             }
         }
         if count == 0 {
-            return Ok(());
-        }
-        let more = if count as usize > sample.len() {
-            ", …"
+            Ok(())
         } else {
-            ""
-        };
-        Err(Error::ValidationFailed {
-            description: check.description.clone(),
-            count,
-            sample: format!("{}{more}", sample.join("; ")),
-            remedy: check.remedy.clone(),
-        })
+            Err(check.refusal(count, &sample))
+        }
     }
 
     /// The database must now equal the desired schema, with no new foreign-key violation.
@@ -299,7 +293,7 @@ fn tables_to_check(plan: &Plan, desired: &Schema) -> BTreeSet<String> {
             Change::CreateTable { table } | Change::DropTable { table } => {
                 touched.insert(table.name.to_ascii_lowercase());
             }
-            Change::RenameTable { from, to } => {
+            Change::RenameTable { from, to, .. } => {
                 touched.insert(from.to_ascii_lowercase());
                 touched.insert(to.to_ascii_lowercase());
             }
@@ -403,7 +397,7 @@ fn quick_check(conn: &Connection, tables: &BTreeSet<String>) -> Result<()> {
     Ok(())
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()

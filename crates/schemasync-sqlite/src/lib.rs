@@ -26,6 +26,7 @@ mod introspect;
 mod parse;
 mod planner;
 mod quote;
+mod versions;
 
 pub use driver::{SqliteDriver, DEFAULT_BUSY_TIMEOUT};
 pub use history::HistoryEntry;

@@ -45,11 +45,9 @@ impl TablePair<'_> {
     /// The current name of the desired column `name`, if the column already exists.
     fn source_column(&self, changes: &[Change], name: &str) -> Option<String> {
         let renamed_from = changes.iter().find_map(|c| match c {
-            Change::RenameColumn { table, from, to }
-                if same(table, &self.desired.name) && same(to, name) =>
-            {
-                Some(from.clone())
-            }
+            Change::RenameColumn {
+                table, from, to, ..
+            } if same(table, &self.desired.name) && same(to, name) => Some(from.clone()),
             _ => None,
         });
         match renamed_from {
@@ -123,7 +121,9 @@ fn pair_tables<'a>(
         let old_name = changes
             .iter()
             .find_map(|c| match c {
-                Change::RenameTable { from, to } if same(to, &wanted.name) => Some(from.as_str()),
+                Change::RenameTable { from, to, .. } if same(to, &wanted.name) => {
+                    Some(from.as_str())
+                }
                 _ => None,
             })
             .unwrap_or(&wanted.name);
@@ -568,7 +568,7 @@ impl StepBuilder<'_> {
     fn native_step(&self, change: &Change) -> Result<Step> {
         let mut step = Step::new(change.describe(), native_sql(change)?);
         step.hazards = change_hazards(change);
-        if let Change::AddIndex { table, index } = change {
+        if let Change::AddIndex { table, index, .. } = change {
             if let Some(pair) = self.pair_of(table) {
                 step.hazards.push(Hazard::new(
                     HazardKind::IndexBuild,
@@ -934,7 +934,7 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
             table.name.clone(),
             format!("drops table {} and every row in it", table.name),
         )],
-        Change::DropColumn { table, column } => vec![Hazard::new(
+        Change::DropColumn { table, column, .. } => vec![Hazard::new(
             HazardKind::DataLoss,
             format!("{table}.{}", column.name),
             format!("drops column {table}.{} and its values", column.name),
@@ -947,14 +947,16 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
                 table.name
             ),
         )],
-        Change::AlterColumn { table, from, to } if !to.nullable && from.nullable => {
+        Change::AlterColumn {
+            table, from, to, ..
+        } if !to.nullable && from.nullable => {
             vec![Hazard::new(
                 HazardKind::Validation,
                 format!("{table}.{}", to.name),
                 format!("fails if {table}.{} holds NULLs", to.name),
             )]
         }
-        Change::AddColumn { table, column }
+        Change::AddColumn { table, column, .. }
             if !column.nullable && column.default.is_none() && column.generated.is_none() =>
         {
             vec![Hazard::new(
@@ -966,7 +968,7 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
                 ),
             )]
         }
-        Change::AddUnique { table, unique } => vec![Hazard::new(
+        Change::AddUnique { table, unique, .. } => vec![Hazard::new(
             HazardKind::Validation,
             format!("{table}({})", unique.columns.join(", ")),
             format!(
@@ -974,7 +976,7 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
                 unique.columns.join(", ")
             ),
         )],
-        Change::AddIndex { table, index } if index.unique => vec![Hazard::new(
+        Change::AddIndex { table, index, .. } if index.unique => vec![Hazard::new(
             HazardKind::Validation,
             format!("{table}.{}", index.name),
             format!(
@@ -982,7 +984,7 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
                 index.name
             ),
         )],
-        Change::AddCheck { table, check } => vec![Hazard::new(
+        Change::AddCheck { table, check, .. } => vec![Hazard::new(
             HazardKind::Validation,
             table.clone(),
             format!(
@@ -990,7 +992,9 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
                 check.expression
             ),
         )],
-        Change::AddForeignKey { table, foreign_key } => vec![Hazard::new(
+        Change::AddForeignKey {
+            table, foreign_key, ..
+        } => vec![Hazard::new(
             HazardKind::Validation,
             format!("{table}({})", foreign_key.columns.join(", ")),
             format!(
@@ -1045,28 +1049,30 @@ fn native_sql(change: &Change) -> Result<Vec<String>> {
     Ok(match change {
         Change::CreateTable { table } => vec![ddl::create_table(table, &table.name)],
         Change::DropTable { table } => vec![format!("DROP TABLE {}", quote_ident(&table.name))],
-        Change::RenameTable { from, to } => vec![format!(
+        Change::RenameTable { from, to, .. } => vec![format!(
             "ALTER TABLE {} RENAME TO {}",
             quote_ident(from),
             quote_ident(to)
         )],
-        Change::AddColumn { table, column } => vec![format!(
+        Change::AddColumn { table, column, .. } => vec![format!(
             "ALTER TABLE {} ADD COLUMN {}",
             quote_ident(table),
             ddl::column_definition(column, None)
         )],
-        Change::DropColumn { table, column } => vec![format!(
+        Change::DropColumn { table, column, .. } => vec![format!(
             "ALTER TABLE {} DROP COLUMN {}",
             quote_ident(table),
             quote_ident(&column.name)
         )],
-        Change::RenameColumn { table, from, to } => vec![format!(
+        Change::RenameColumn {
+            table, from, to, ..
+        } => vec![format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             quote_ident(table),
             quote_ident(from),
             quote_ident(to)
         )],
-        Change::AddIndex { table, index } => vec![ddl::create_index(table, index)],
+        Change::AddIndex { table, index, .. } => vec![ddl::create_index(table, index)],
         Change::DropIndex { index, .. } => {
             vec![format!("DROP INDEX IF EXISTS {}", quote_ident(&index.name))]
         }

@@ -1,0 +1,437 @@
+//! [`apply_changes`]: the schema after a list of dialect-neutral operations.
+//!
+//! The migrator never turns an operation into SQL itself: it computes the schema the
+//! operations lead to and lets the driver plan from the live schema to that one (so
+//! SQLite gets rebuilds). Renames set `renamed_from` hints, so the diff emits renames
+//! instead of drop-and-create.
+
+use crate::change::Change;
+use crate::error::{Error, Result};
+use crate::model::{Schema, Table};
+
+/// The schema that results from applying `changes`, in order, to `schema`.
+///
+/// Names are matched exactly, else ignoring ASCII case. An operation on an object that
+/// is not there (or that creates one that already is) is an error naming the object.
+///
+/// ```
+/// use schemasync_core::migrate::apply_changes;
+/// use schemasync_core::{Change, Column, Schema, Table};
+/// let create = Change::CreateTable { table: Table::new("users") };
+/// let add = Change::AddColumn { schema: None, table: "users".into(), column: Column::new("email", "TEXT") };
+/// let after = apply_changes(&Schema::default(), &[create, add])?;
+/// assert!(after.table("users").and_then(|t| t.column("email")).is_some());
+/// # Ok::<(), schemasync_core::Error>(())
+/// ```
+pub fn apply_changes(schema: &Schema, changes: &[Change]) -> Result<Schema> {
+    let mut out = schema.clone();
+    for change in changes {
+        apply_one(&mut out, change, changes)?;
+    }
+    Ok(out)
+}
+
+fn missing(what: &str, name: &str, change: &Change) -> Error {
+    Error::InvalidSchema(format!(
+        "cannot {}: {what} {name} does not exist",
+        change.describe()
+    ))
+}
+
+fn exists(what: &str, name: &str, change: &Change) -> Error {
+    Error::InvalidSchema(format!(
+        "cannot {}: {what} {name} already exists",
+        change.describe()
+    ))
+}
+
+fn position<T>(items: &[T], name: &str, key: impl Fn(&T) -> &str) -> Option<usize> {
+    items
+        .iter()
+        .position(|t| key(t) == name)
+        .or_else(|| items.iter().position(|t| key(t).eq_ignore_ascii_case(name)))
+}
+
+/// The position of the table `name` in namespace `namespace`.
+fn table_position(schema: &Schema, namespace: Option<&str>, name: &str) -> Option<usize> {
+    let candidates: Vec<usize> = (0..schema.tables.len())
+        .filter(|&i| schema.tables[i].schema.as_deref() == namespace)
+        .collect();
+    candidates
+        .iter()
+        .copied()
+        .find(|&i| schema.tables[i].name == name)
+        .or_else(|| {
+            candidates
+                .iter()
+                .copied()
+                .find(|&i| schema.tables[i].name.eq_ignore_ascii_case(name))
+        })
+}
+
+/// The table an operation names; a diff may name a table by its new name before the
+/// rename in the same list, so the other side of a rename in `all` is tried too.
+fn table_mut<'a>(
+    schema: &'a mut Schema,
+    name: &str,
+    change: &Change,
+    all: &[Change],
+) -> Result<&'a mut Table> {
+    let namespace = change.altered_schema();
+    let index = table_position(schema, namespace, name).or_else(|| {
+        all.iter().find_map(|c| match c {
+            Change::RenameTable { from, to, .. } if to.eq_ignore_ascii_case(name) => {
+                table_position(schema, namespace, from)
+            }
+            Change::RenameTable { from, to, .. } if from.eq_ignore_ascii_case(name) => {
+                table_position(schema, namespace, to)
+            }
+            _ => None,
+        })
+    });
+    match index {
+        Some(i) => Ok(&mut schema.tables[i]),
+        None => Err(missing("table", name, change)),
+    }
+}
+
+fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()> {
+    match change {
+        Change::CreateTable { table } => {
+            if table_position(schema, table.schema.as_deref(), &table.name).is_some() {
+                return Err(exists("table", &table.name, change));
+            }
+            schema.tables.push(table.clone());
+        }
+        Change::DropTable { table } => {
+            let i = table_position(schema, table.schema.as_deref(), &table.name)
+                .ok_or_else(|| missing("table", &table.name, change))?;
+            schema.tables.remove(i);
+        }
+        Change::RenameTable {
+            schema: namespace,
+            from,
+            to,
+        } => {
+            if table_position(schema, namespace.as_deref(), to).is_some()
+                && !from.eq_ignore_ascii_case(to)
+            {
+                return Err(exists("table", to, change));
+            }
+            let i = table_position(schema, namespace.as_deref(), from)
+                .ok_or_else(|| missing("table", from, change))?;
+            let table = &mut schema.tables[i];
+            table.renamed_from = Some(table.name.clone());
+            table.name = to.clone();
+        }
+        Change::AddColumn { table, column, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            if position(&t.columns, &column.name, |c| &c.name).is_some() {
+                return Err(exists(
+                    "column",
+                    &format!("{table}.{}", column.name),
+                    change,
+                ));
+            }
+            t.columns.push(column.clone());
+        }
+        Change::DropColumn { table, column, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = position(&t.columns, &column.name, |c| &c.name)
+                .ok_or_else(|| missing("column", &format!("{table}.{}", column.name), change))?;
+            t.columns.remove(i);
+        }
+        Change::RenameColumn {
+            table, from, to, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = position(&t.columns, from, |c| &c.name)
+                .ok_or_else(|| missing("column", &format!("{table}.{from}"), change))?;
+            let column = &mut t.columns[i];
+            column.renamed_from = Some(column.name.clone());
+            column.name = to.clone();
+            rename_in_table(t, from, to);
+        }
+        Change::AlterColumn {
+            table, from, to, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = position(&t.columns, &to.name, |c| &c.name)
+                .or_else(|| position(&t.columns, &from.name, |c| &c.name))
+                .ok_or_else(|| missing("column", &format!("{table}.{}", to.name), change))?;
+            let hint = t.columns[i].renamed_from.take();
+            t.columns[i] = to.clone();
+            if t.columns[i].renamed_from.is_none() {
+                t.columns[i].renamed_from = hint;
+            }
+        }
+        Change::ReorderColumns { table, to, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            let mut reordered = Vec::with_capacity(t.columns.len());
+            for name in to {
+                let i = position(&t.columns, name, |c| &c.name)
+                    .ok_or_else(|| missing("column", &format!("{table}.{name}"), change))?;
+                reordered.push(t.columns.remove(i));
+            }
+            reordered.append(&mut t.columns);
+            t.columns = reordered;
+        }
+        Change::SetPrimaryKey { table, to, .. } => {
+            table_mut(schema, table, change, all)?.primary_key = to.clone();
+        }
+        Change::AddForeignKey {
+            table, foreign_key, ..
+        } => {
+            table_mut(schema, table, change, all)?
+                .foreign_keys
+                .push(foreign_key.clone());
+        }
+        Change::DropForeignKey {
+            table, foreign_key, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = t
+                .foreign_keys
+                .iter()
+                .position(|fk| fk == foreign_key)
+                .or_else(|| {
+                    t.foreign_keys
+                        .iter()
+                        .position(|fk| fk.same_definition(foreign_key))
+                })
+                .ok_or_else(|| missing("foreign key on", table, change))?;
+            t.foreign_keys.remove(i);
+        }
+        Change::AddUnique { table, unique, .. } => {
+            table_mut(schema, table, change, all)?
+                .uniques
+                .push(unique.clone());
+        }
+        Change::DropUnique { table, unique, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = t
+                .uniques
+                .iter()
+                .position(|u| u == unique)
+                .or_else(|| t.uniques.iter().position(|u| u.columns == unique.columns))
+                .ok_or_else(|| missing("unique constraint on", table, change))?;
+            t.uniques.remove(i);
+        }
+        Change::AddCheck { table, check, .. } => {
+            table_mut(schema, table, change, all)?
+                .checks
+                .push(check.clone());
+        }
+        Change::DropCheck { table, check, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = t
+                .checks
+                .iter()
+                .position(|c| c == check)
+                .or_else(|| {
+                    t.checks
+                        .iter()
+                        .position(|c| c.expression == check.expression)
+                })
+                .ok_or_else(|| missing("check on", table, change))?;
+            t.checks.remove(i);
+        }
+        Change::SetTableOptions { table, to, .. } => {
+            table_mut(schema, table, change, all)?.options = to.clone();
+        }
+        Change::AddIndex { table, index, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            if position(&t.indexes, &index.name, |i| &i.name).is_some() {
+                return Err(exists("index", &index.name, change));
+            }
+            t.indexes.push(index.clone());
+        }
+        Change::DropIndex { table, index, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = position(&t.indexes, &index.name, |i| &i.name)
+                .ok_or_else(|| missing("index", &index.name, change))?;
+            t.indexes.remove(i);
+        }
+        Change::RenameIndex {
+            table, from, to, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = position(&t.indexes, from, |i| &i.name)
+                .ok_or_else(|| missing("index", from, change))?;
+            t.indexes[i].renamed_from = Some(t.indexes[i].name.clone());
+            t.indexes[i].name = to.clone();
+        }
+        Change::CreateView { view } => {
+            if position(&schema.views, &view.name, |v| &v.name).is_some() {
+                return Err(exists("view", &view.name, change));
+            }
+            schema.views.push(view.clone());
+        }
+        Change::DropView { view } => {
+            let i = position(&schema.views, &view.name, |v| &v.name)
+                .ok_or_else(|| missing("view", &view.name, change))?;
+            schema.views.remove(i);
+        }
+        Change::CreateTrigger { trigger } => {
+            if position(&schema.triggers, &trigger.name, |t| &t.name).is_some() {
+                return Err(exists("trigger", &trigger.name, change));
+            }
+            schema.triggers.push(trigger.clone());
+        }
+        Change::DropTrigger { trigger } => {
+            let i = position(&schema.triggers, &trigger.name, |t| &t.name)
+                .ok_or_else(|| missing("trigger", &trigger.name, change))?;
+            schema.triggers.remove(i);
+        }
+        Change::CreateVirtualTable { table } => {
+            if position(&schema.virtual_tables, &table.name, |t| &t.name).is_some() {
+                return Err(exists("virtual table", &table.name, change));
+            }
+            schema.virtual_tables.push(table.clone());
+        }
+        Change::DropVirtualTable { table } => {
+            let i = position(&schema.virtual_tables, &table.name, |t| &t.name)
+                .ok_or_else(|| missing("virtual table", &table.name, change))?;
+            schema.virtual_tables.remove(i);
+        }
+        other => {
+            return Err(Error::Unsupported(format!(
+                "migration operation `{}` is not supported yet",
+                other.describe()
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Follows a column rename in the table's keys, constraints and index parts.
+fn rename_in_table(table: &mut Table, from: &str, to: &str) {
+    let rename = |name: &mut String| {
+        if name.eq_ignore_ascii_case(from) {
+            *name = to.to_string();
+        }
+    };
+    if let Some(pk) = &mut table.primary_key {
+        pk.columns.iter_mut().for_each(rename);
+    }
+    for fk in &mut table.foreign_keys {
+        fk.columns.iter_mut().for_each(rename);
+    }
+    for unique in &mut table.uniques {
+        unique.columns.iter_mut().for_each(rename);
+    }
+    for index in &mut table.indexes {
+        for part in &mut index.parts {
+            if let Some(column) = &mut part.column {
+                rename(column);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::diff::{diff, DiffOptions};
+    use crate::model::{Column, Index, IndexPart};
+
+    fn users() -> Table {
+        let mut table = Table::new("users");
+        table.columns.push(Column::new("id", "INTEGER"));
+        table.columns.push(Column::new("name", "TEXT"));
+        table
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            ..Schema::default()
+        }
+    }
+
+    #[test]
+    fn applying_a_diff_reaches_the_desired_schema() {
+        let current = schema(vec![users()]);
+        let mut desired_users = users();
+        desired_users.columns.push(Column::new("email", "TEXT"));
+        desired_users.indexes.push(Index {
+            name: "users_email".into(),
+            unique: true,
+            parts: vec![IndexPart::column("email")],
+            predicate: None,
+            method: None,
+            include: Vec::new(),
+            renamed_from: None,
+        });
+        let mut posts = Table::new("posts");
+        posts.columns.push(Column::new("id", "INTEGER"));
+        let desired = schema(vec![desired_users, posts]);
+        let changes = diff(&current, &desired, &DiffOptions::default());
+        let after = apply_changes(&current, &changes).unwrap();
+        assert!(diff(&after, &desired, &DiffOptions::default()).is_empty());
+        let back: Vec<Change> = changes.iter().rev().map(Change::reverse).collect();
+        let restored = apply_changes(&after, &back).unwrap();
+        assert!(diff(&restored, &current, &DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn renames_leave_hints_so_the_diff_renames() {
+        let current = schema(vec![users()]);
+        let after = apply_changes(
+            &current,
+            &[
+                Change::RenameTable {
+                    schema: None,
+                    from: "users".into(),
+                    to: "people".into(),
+                },
+                Change::RenameColumn {
+                    schema: None,
+                    table: "people".into(),
+                    from: "name".into(),
+                    to: "full_name".into(),
+                },
+            ],
+        )
+        .unwrap();
+        let table = after.table("people").unwrap();
+        assert_eq!(table.renamed_from.as_deref(), Some("users"));
+        assert_eq!(table.columns[1].renamed_from.as_deref(), Some("name"));
+        let changes = diff(&current, &after, &DiffOptions::default());
+        let described: Vec<String> = changes.iter().map(Change::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "rename table users to people",
+                "rename column people.name to full_name"
+            ]
+        );
+    }
+
+    #[test]
+    fn operations_on_missing_objects_name_them() {
+        let err = apply_changes(
+            &Schema::default(),
+            &[Change::AddColumn {
+                schema: None,
+                table: "users".into(),
+                column: Column::new("email", "TEXT"),
+            }],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid schema: cannot add column users.email: table users does not exist"
+        );
+        let err = apply_changes(
+            &schema(vec![users()]),
+            &[Change::CreateTable { table: users() }],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("table users already exists"),
+            "{err}"
+        );
+    }
+}

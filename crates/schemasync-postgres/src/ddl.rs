@@ -1,0 +1,642 @@
+//! Renders model objects as PostgreSQL DDL: schemas, enum types, sequences, functions,
+//! tables, constraints, indexes, views, triggers and comments, and the whole
+//! create-from-empty script in dependency order ([`create_schema`]).
+//!
+//! Every name goes through [`crate::quote`]; types, expressions, view queries and
+//! function/trigger definitions are emitted as the model holds them, which is the
+//! server's canonical text (see [`crate::introspect`]), so running the output and
+//! introspecting gives back the model it came from. Expressions are wrapped in
+//! parentheses where the grammar needs them (`DEFAULT (…)`, `CHECK (…)`, index keys).
+//! This module never runs SQL and never decides what to create or drop.
+
+use crate::quote::{qualified, quote_ident, quote_literal};
+use schemasync_core::sqltext::{lex, mentions, Token};
+use schemasync_core::{
+    Check, Column, Deferrable, EnumType, ForeignKey, Function, Identity, Index, IndexPart,
+    ReferentialAction, Schema, Sequence, Table, View,
+};
+
+/// Turns off function-body validation for the rest of the current transaction, so a
+/// function may be created before the tables its body reads (as `pg_dump` does).
+const NO_BODY_CHECK: &str = "SELECT set_config('check_function_bodies', 'off', true);\n";
+
+/// `schema.name` for labels (unquoted, readable).
+fn label_name(schema: Option<&str>, name: &str) -> String {
+    match schema {
+        Some(schema) => format!("{schema}.{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// A comma-separated list of quoted identifiers.
+fn ident_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| quote_ident(n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every statement that creates `schema` in an empty database, labelled by object, in
+/// dependency order: schemas, enum types, sequences, functions that need no table (so
+/// defaults, CHECKs and generated columns may call them), tables (no foreign keys),
+/// sequence ownership, NOT VALID checks, foreign keys, functions whose signature or
+/// SQL-standard body names a table, indexes, views (each after the views it reads),
+/// functions that name a view, triggers and comments. Function statements turn
+/// `check_function_bodies` off for their own transaction, so string bodies may read
+/// tables created later.
+pub(crate) fn create_schema(schema: &Schema) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for namespace in &schema.namespaces {
+        out.push((
+            format!("schema {}", namespace.name),
+            format!("CREATE SCHEMA {}", quote_ident(&namespace.name)),
+        ));
+    }
+    for enum_type in &schema.enums {
+        out.push((
+            format!(
+                "type {}",
+                label_name(enum_type.schema.as_deref(), &enum_type.name)
+            ),
+            create_enum(enum_type),
+        ));
+    }
+    for sequence in &schema.sequences {
+        out.push((
+            format!(
+                "sequence {}",
+                label_name(sequence.schema.as_deref(), &sequence.name)
+            ),
+            create_sequence(sequence),
+        ));
+    }
+    let table_names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+    let view_names: Vec<&str> = schema.views.iter().map(|v| v.name.as_str()).collect();
+    let (after_views, rest): (Vec<&Function>, Vec<&Function>) = schema
+        .functions
+        .iter()
+        .partition(|f| needs_relations(f, &view_names));
+    let (after_tables, early): (Vec<&Function>, Vec<&Function>) = rest
+        .into_iter()
+        .partition(|f| needs_relations(f, &table_names));
+    for function in early {
+        out.push(function_statement(function));
+    }
+    for table in &schema.tables {
+        out.push((
+            format!("table {}", label_name(table.schema.as_deref(), &table.name)),
+            create_table(table),
+        ));
+    }
+    for sequence in &schema.sequences {
+        if let Some(owner) = &sequence.owned_by {
+            out.push((
+                format!(
+                    "ownership of sequence {}",
+                    label_name(sequence.schema.as_deref(), &sequence.name)
+                ),
+                sequence_owned_by(sequence, owner, &schema.tables),
+            ));
+        }
+    }
+    for table in &schema.tables {
+        for check in table.checks.iter().filter(|c| c.not_valid) {
+            out.push((
+                format!(
+                    "check {} on table {}",
+                    check.name.as_deref().unwrap_or_default(),
+                    label_name(table.schema.as_deref(), &table.name)
+                ),
+                add_check(table, check, true),
+            ));
+        }
+    }
+    for table in &schema.tables {
+        for fk in &table.foreign_keys {
+            out.push((
+                format!(
+                    "foreign key {} on table {}",
+                    fk.name.as_deref().unwrap_or_default(),
+                    label_name(table.schema.as_deref(), &table.name)
+                ),
+                add_foreign_key(table, fk, fk.not_valid),
+            ));
+        }
+    }
+    for function in after_tables {
+        out.push(function_statement(function));
+    }
+    for table in &schema.tables {
+        for index in &table.indexes {
+            out.push((
+                format!(
+                    "index {} on table {}",
+                    index.name,
+                    label_name(table.schema.as_deref(), &table.name)
+                ),
+                create_index(table, index, false),
+            ));
+        }
+    }
+    for view in views_in_dependency_order(&schema.views) {
+        out.push((
+            format!("view {}", label_name(view.schema.as_deref(), &view.name)),
+            create_view(view),
+        ));
+    }
+    for function in after_views {
+        out.push(function_statement(function));
+    }
+    for trigger in &schema.triggers {
+        out.push((
+            format!(
+                "trigger {} on {}",
+                trigger.name,
+                label_name(trigger.schema.as_deref(), &trigger.table)
+            ),
+            trigger.definition.clone(),
+        ));
+    }
+    out.extend(comments(schema));
+    out
+}
+
+/// Whether a function must wait for the tables and views: its signature (arguments,
+/// return type) names one of them, or it has an SQL-standard body (`RETURN …`,
+/// `BEGIN ATOMIC … END`, resolved by the server at creation) that names one of them.
+/// String bodies (`AS $$…$$`) are not checked at creation ([`NO_BODY_CHECK`]).
+fn needs_relations(function: &Function, relation_names: &[&str]) -> bool {
+    let definition = &function.definition;
+    let string_body = definition.find("\nAS ");
+    let standard_body = ["\nBEGIN ATOMIC", "\nRETURN "]
+        .iter()
+        .filter_map(|marker| definition.find(marker))
+        .min();
+    let checked = match (string_body, standard_body) {
+        (Some(string), Some(standard)) if string < standard => &definition[..string],
+        (Some(string), None) => &definition[..string],
+        _ => definition.as_str(),
+    };
+    relation_names
+        .iter()
+        .any(|name| *name != function.name && mentions(checked, name, false))
+}
+
+/// The labelled statement that creates a function, with body checks off.
+fn function_statement(function: &Function) -> (String, String) {
+    (
+        format!(
+            "function {}({})",
+            label_name(function.schema.as_deref(), &function.name),
+            function.arguments
+        ),
+        format!("{NO_BODY_CHECK}{}", function.definition.trim_end()),
+    )
+}
+
+/// Views ordered so that each comes after the views it reads (stable otherwise; a
+/// cycle keeps the remaining views in model order).
+fn views_in_dependency_order(views: &[View]) -> Vec<&View> {
+    let mut remaining: Vec<&View> = views.iter().collect();
+    let mut ordered: Vec<&View> = Vec::with_capacity(views.len());
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|view| {
+            !remaining.iter().any(|other| {
+                !std::ptr::eq(*other, *view) && reads_relation(&view.definition, other)
+            })
+        });
+        ordered.push(remaining.remove(ready.unwrap_or(0)));
+    }
+    ordered
+}
+
+/// Whether a canonical view query names the view `relation` as a relation: the name,
+/// qualified by its schema when it has one (`pg_get_viewdef` qualifies names outside
+/// `public`), and neither an output alias (`AS name`) nor a column (`alias.name`).
+fn reads_relation(query: &str, relation: &View) -> bool {
+    let tokens: Vec<Token<'_>> = lex(query)
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Space | Token::Comment(_)))
+        .collect();
+    let is = |token: Option<&Token<'_>>, name: &str| match token {
+        Some(Token::Word(word)) => *word == name,
+        Some(Token::QuotedIdent(ident)) => ident == name,
+        _ => false,
+    };
+    let is_word = |token: Option<&Token<'_>>, word: &str| matches!(token, Some(Token::Word(w)) if w.eq_ignore_ascii_case(word));
+    (0..tokens.len()).any(|i| {
+        if !is(tokens.get(i), &relation.name) {
+            return false;
+        }
+        let before = i.checked_sub(1).and_then(|j| tokens.get(j));
+        let dotted = matches!(before, Some(Token::Other(".")));
+        let qualifier = i.checked_sub(2).and_then(|j| tokens.get(j));
+        match &relation.schema {
+            Some(schema) => dotted && is(qualifier, schema),
+            None => (!dotted || is(qualifier, "public")) && !is_word(before, "AS"),
+        }
+    })
+}
+
+/// `CREATE TYPE … AS ENUM (…)`.
+pub(crate) fn create_enum(enum_type: &EnumType) -> String {
+    let labels = enum_type
+        .values
+        .iter()
+        .map(|v| quote_literal(v))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "CREATE TYPE {} AS ENUM ({labels})",
+        qualified(enum_type.schema.as_deref(), &enum_type.name)
+    )
+}
+
+/// `CREATE SEQUENCE …` with every option spelled out (ownership is separate:
+/// [`sequence_owned_by`]).
+pub(crate) fn create_sequence(sequence: &Sequence) -> String {
+    let min = sequence
+        .min_value
+        .map_or("NO MINVALUE".to_string(), |v| format!("MINVALUE {v}"));
+    let max = sequence
+        .max_value
+        .map_or("NO MAXVALUE".to_string(), |v| format!("MAXVALUE {v}"));
+    format!(
+        "CREATE SEQUENCE {} AS {} INCREMENT BY {} {min} {max} START WITH {} CACHE {}{}",
+        qualified(sequence.schema.as_deref(), &sequence.name),
+        sequence.data_type,
+        sequence.increment,
+        sequence.start,
+        sequence.cache,
+        if sequence.cycle {
+            " CYCLE"
+        } else {
+            " NO CYCLE"
+        }
+    )
+}
+
+/// `ALTER SEQUENCE … OWNED BY table.column`. `owner` is `table.column` in the sequence's
+/// schema; the split is found among `tables` (names may contain dots), else at the
+/// last dot.
+pub(crate) fn sequence_owned_by(sequence: &Sequence, owner: &str, tables: &[Table]) -> String {
+    let split = tables
+        .iter()
+        .filter(|t| t.schema == sequence.schema)
+        .find_map(|t| {
+            let column = owner.strip_prefix(t.name.as_str())?.strip_prefix('.')?;
+            t.column(column).map(|c| (t.name.as_str(), c.name.as_str()))
+        })
+        .or_else(|| owner.rsplit_once('.'));
+    let target = match split {
+        Some((table, column)) => format!(
+            "{}.{}",
+            qualified(sequence.schema.as_deref(), table),
+            quote_ident(column)
+        ),
+        None => "NONE".to_string(),
+    };
+    format!(
+        "ALTER SEQUENCE {} OWNED BY {target}",
+        qualified(sequence.schema.as_deref(), &sequence.name)
+    )
+}
+
+/// `CREATE TABLE` with columns, primary key, UNIQUE, CHECK and exclusion constraints,
+/// but no foreign keys (see [`add_foreign_key`]) and no `NOT VALID` checks (see
+/// [`add_check`]).
+pub(crate) fn create_table(table: &Table) -> String {
+    let mut items: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", quote_ident(&c.name), column_definition(c)))
+        .collect();
+    if let Some(pk) = &table.primary_key {
+        items.push(format!(
+            "{}PRIMARY KEY ({})",
+            constraint_prefix(pk.name.as_deref()),
+            ident_list(&pk.columns)
+        ));
+    }
+    for unique in &table.uniques {
+        items.push(format!(
+            "{}UNIQUE ({})",
+            constraint_prefix(unique.name.as_deref()),
+            ident_list(&unique.columns)
+        ));
+    }
+    for check in table.checks.iter().filter(|c| !c.not_valid) {
+        items.push(check_clause(check));
+    }
+    for exclusion in &table.exclusions {
+        items.push(format!(
+            "CONSTRAINT {} {}",
+            quote_ident(&exclusion.name),
+            exclusion.definition
+        ));
+    }
+    format!(
+        "CREATE TABLE {} (\n    {}\n)",
+        qualified(table.schema.as_deref(), &table.name),
+        items.join(",\n    ")
+    )
+}
+
+/// `CONSTRAINT "name" ` or nothing for an unnamed constraint.
+fn constraint_prefix(name: Option<&str>) -> String {
+    name.map_or(String::new(), |n| format!("CONSTRAINT {} ", quote_ident(n)))
+}
+
+/// `[CONSTRAINT name] CHECK (expression)`.
+fn check_clause(check: &Check) -> String {
+    format!(
+        "{}CHECK ({})",
+        constraint_prefix(check.name.as_deref()),
+        check.expression
+    )
+}
+
+/// `ALTER TABLE … ADD [CONSTRAINT …] CHECK (…)` (with ` NOT VALID` when `not_valid`).
+pub(crate) fn add_check(table: &Table, check: &Check, not_valid: bool) -> String {
+    format!(
+        "ALTER TABLE {} ADD {}{}",
+        qualified(table.schema.as_deref(), &table.name),
+        check_clause(check),
+        if not_valid { " NOT VALID" } else { "" }
+    )
+}
+
+/// One column definition without its name (type, COLLATE, identity, generated
+/// expression, DEFAULT, NOT NULL), as in CREATE TABLE or ADD COLUMN.
+pub(crate) fn column_definition(column: &Column) -> String {
+    let mut sql = column.data_type.clone();
+    if let Some(collation) = &column.collation {
+        sql.push_str(&format!(" COLLATE {}", collation_sql(collation)));
+    }
+    match column.identity {
+        Some(Identity::Always) => sql.push_str(" GENERATED ALWAYS AS IDENTITY"),
+        Some(Identity::ByDefault) => sql.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+        None => {}
+    }
+    if let Some(generated) = &column.generated {
+        sql.push_str(&format!(
+            " GENERATED ALWAYS AS ({}) {}",
+            generated.expression,
+            if generated.stored {
+                "STORED"
+            } else {
+                "VIRTUAL"
+            }
+        ));
+    }
+    if let Some(default) = &column.default {
+        sql.push_str(&format!(" DEFAULT {default}"));
+    }
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    sql
+}
+
+/// A collation name from the model (`C`, `en-x-icu`, or `schema.name`), quoted.
+fn collation_sql(collation: &str) -> String {
+    match collation.split_once('.') {
+        Some((schema, name)) if !schema.is_empty() && !name.is_empty() => {
+            qualified(Some(schema), name)
+        }
+        _ => quote_ident(collation),
+    }
+}
+
+/// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY …` (with ` NOT VALID` when `not_valid`).
+pub(crate) fn add_foreign_key(table: &Table, fk: &ForeignKey, not_valid: bool) -> String {
+    let mut sql = format!(
+        "ALTER TABLE {} ADD {}FOREIGN KEY ({}) REFERENCES {}",
+        qualified(table.schema.as_deref(), &table.name),
+        constraint_prefix(fk.name.as_deref()),
+        ident_list(&fk.columns),
+        qualified(fk.referenced_schema.as_deref(), &fk.referenced_table)
+    );
+    if !fk.referenced_columns.is_empty() {
+        sql.push_str(&format!(" ({})", ident_list(&fk.referenced_columns)));
+    }
+    if fk.on_delete != ReferentialAction::NoAction {
+        sql.push_str(&format!(" ON DELETE {}", fk.on_delete.as_sql()));
+    }
+    if fk.on_update != ReferentialAction::NoAction {
+        sql.push_str(&format!(" ON UPDATE {}", fk.on_update.as_sql()));
+    }
+    match fk.deferrable {
+        Deferrable::NotDeferrable => {}
+        Deferrable::InitiallyImmediate => sql.push_str(" DEFERRABLE INITIALLY IMMEDIATE"),
+        Deferrable::InitiallyDeferred => sql.push_str(" DEFERRABLE INITIALLY DEFERRED"),
+    }
+    if not_valid {
+        sql.push_str(" NOT VALID");
+    }
+    sql
+}
+
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] … ON table [USING method] (…) [INCLUDE (…)]
+/// [WHERE …]`.
+pub(crate) fn create_index(table: &Table, index: &Index, concurrently: bool) -> String {
+    let parts = index
+        .parts
+        .iter()
+        .map(index_part)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!(
+        "CREATE {}INDEX {}{} ON {}",
+        if index.unique { "UNIQUE " } else { "" },
+        if concurrently { "CONCURRENTLY " } else { "" },
+        quote_ident(&index.name),
+        qualified(table.schema.as_deref(), &table.name)
+    );
+    if let Some(method) = &index.method {
+        sql.push_str(&format!(" USING {}", quote_ident(method)));
+    }
+    sql.push_str(&format!(" ({parts})"));
+    if !index.include.is_empty() {
+        sql.push_str(&format!(" INCLUDE ({})", ident_list(&index.include)));
+    }
+    if let Some(predicate) = &index.predicate {
+        sql.push_str(&format!(" WHERE {predicate}"));
+    }
+    sql
+}
+
+/// One index key: `"column"` or `(expression)`, then COLLATE and DESC.
+fn index_part(part: &IndexPart) -> String {
+    let mut sql = match (&part.column, &part.expression) {
+        (Some(column), _) => quote_ident(column),
+        (None, Some(expression)) => format!("({expression})"),
+        (None, None) => String::new(),
+    };
+    if let Some(collation) = &part.collation {
+        sql.push_str(&format!(" COLLATE {}", collation_sql(collation)));
+    }
+    if part.descending {
+        sql.push_str(" DESC");
+    }
+    sql
+}
+
+/// `CREATE [MATERIALIZED] VIEW … [(columns)] AS …`.
+pub(crate) fn create_view(view: &View) -> String {
+    let columns = if view.columns.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", ident_list(&view.columns))
+    };
+    format!(
+        "CREATE {}VIEW {}{columns} AS {}",
+        if view.materialized {
+            "MATERIALIZED "
+        } else {
+            ""
+        },
+        qualified(view.schema.as_deref(), &view.name),
+        view.definition
+    )
+}
+
+/// `COMMENT ON TABLE … IS …` (`IS NULL` removes the comment).
+pub(crate) fn comment_on_table(table: &Table, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON TABLE {} IS {}",
+        qualified(table.schema.as_deref(), &table.name),
+        comment_literal(comment)
+    )
+}
+
+/// `COMMENT ON COLUMN table.column IS …` (`IS NULL` removes the comment).
+pub(crate) fn comment_on_column(table: &Table, column: &str, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON COLUMN {}.{} IS {}",
+        qualified(table.schema.as_deref(), &table.name),
+        quote_ident(column),
+        comment_literal(comment)
+    )
+}
+
+/// `COMMENT ON [MATERIALIZED] VIEW … IS …`.
+pub(crate) fn comment_on_view(view: &View, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON {}VIEW {} IS {}",
+        if view.materialized {
+            "MATERIALIZED "
+        } else {
+            ""
+        },
+        qualified(view.schema.as_deref(), &view.name),
+        comment_literal(comment)
+    )
+}
+
+/// `COMMENT ON TYPE … IS …` for an enum type.
+pub(crate) fn comment_on_enum(enum_type: &EnumType, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON TYPE {} IS {}",
+        qualified(enum_type.schema.as_deref(), &enum_type.name),
+        comment_literal(comment)
+    )
+}
+
+/// `COMMENT ON FUNCTION|PROCEDURE name(arguments) IS …`.
+pub(crate) fn comment_on_function(function: &Function, comment: Option<&str>) -> String {
+    let kind = if function
+        .definition
+        .trim_start()
+        .starts_with("CREATE OR REPLACE PROCEDURE")
+    {
+        "PROCEDURE"
+    } else {
+        "FUNCTION"
+    };
+    format!(
+        "COMMENT ON {kind} {}({}) IS {}",
+        qualified(function.schema.as_deref(), &function.name),
+        function.arguments,
+        comment_literal(comment)
+    )
+}
+
+/// `COMMENT ON SCHEMA … IS …`.
+pub(crate) fn comment_on_schema(name: &str, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON SCHEMA {} IS {}",
+        quote_ident(name),
+        comment_literal(comment)
+    )
+}
+
+/// A comment as an SQL literal, or `NULL`.
+fn comment_literal(comment: Option<&str>) -> String {
+    comment.map_or("NULL".to_string(), quote_literal)
+}
+
+/// Every comment the schema carries, labelled.
+fn comments(schema: &Schema) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for namespace in &schema.namespaces {
+        if let Some(comment) = &namespace.comment {
+            out.push((
+                format!("comment on schema {}", namespace.name),
+                comment_on_schema(&namespace.name, Some(comment)),
+            ));
+        }
+    }
+    for enum_type in &schema.enums {
+        if let Some(comment) = &enum_type.comment {
+            out.push((
+                format!(
+                    "comment on type {}",
+                    label_name(enum_type.schema.as_deref(), &enum_type.name)
+                ),
+                comment_on_enum(enum_type, Some(comment)),
+            ));
+        }
+    }
+    for function in &schema.functions {
+        if let Some(comment) = &function.comment {
+            out.push((
+                format!(
+                    "comment on function {}",
+                    label_name(function.schema.as_deref(), &function.name)
+                ),
+                comment_on_function(function, Some(comment)),
+            ));
+        }
+    }
+    for table in &schema.tables {
+        let name = label_name(table.schema.as_deref(), &table.name);
+        if let Some(comment) = &table.comment {
+            out.push((
+                format!("comment on table {name}"),
+                comment_on_table(table, Some(comment)),
+            ));
+        }
+        for column in &table.columns {
+            if let Some(comment) = &column.comment {
+                out.push((
+                    format!("comment on column {name}.{}", column.name),
+                    comment_on_column(table, &column.name, Some(comment)),
+                ));
+            }
+        }
+    }
+    for view in &schema.views {
+        if let Some(comment) = &view.comment {
+            out.push((
+                format!(
+                    "comment on view {}",
+                    label_name(view.schema.as_deref(), &view.name)
+                ),
+                comment_on_view(view, Some(comment)),
+            ));
+        }
+    }
+    out
+}

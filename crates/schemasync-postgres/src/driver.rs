@@ -1,0 +1,188 @@
+//! `PgDriver`: one connection, its options, and the [`Driver`] implementation that ties
+//! the modules of this crate together.
+
+use crate::{apply, ddl, introspect, planner, scratch};
+use postgres::{Client, NoTls};
+use schemasync_core::{
+    ApplyOptions, ApplyReport, Dialect, DiffOptions, Driver, Error, Plan, Result, Schema, Status,
+    TableStatus,
+};
+use std::path::Path;
+use std::time::Duration;
+
+/// How the driver plans and applies.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// `lock_timeout` for every step (SPEC §6; default 100 ms).
+    pub lock_timeout: Duration,
+    /// How many times a step that hit the lock timeout is retried, with backoff.
+    pub lock_retries: u32,
+    /// Plain DDL without the lock-safe forms (for empty databases).
+    pub unsafe_plain_ddl: bool,
+    /// Server for scratch databases (`--dev-url`); the target server when `None`.
+    pub dev_url: Option<String>,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            lock_timeout: Duration::from_millis(100),
+            lock_retries: 5,
+            unsafe_plain_ddl: false,
+            dev_url: None,
+        }
+    }
+}
+
+/// A PostgreSQL database opened for schemasync.
+pub struct PgDriver {
+    pub(crate) client: Client,
+    /// The connection URL (never printed: it may hold a password).
+    pub(crate) url: String,
+    pub(crate) options: PgOptions,
+}
+
+/// Wraps a `postgres` error as a schemasync error saying what we were doing, with the
+/// server's own message and SQLSTATE.
+pub(crate) fn pg_error(context: impl Into<String>, err: &postgres::Error) -> Error {
+    let message = match err.as_db_error() {
+        Some(db) => format!("{}, SQLSTATE {}", db.message(), db.code().code()),
+        None => err.to_string(),
+    };
+    Error::database(Dialect::Postgres, context, message)
+}
+
+impl PgDriver {
+    /// Connects to `url` (`postgres://user:pass@host:port/db`).
+    pub fn connect(url: &str, options: PgOptions) -> Result<Self> {
+        let client = Client::connect(url, NoTls)
+            .map_err(|e| pg_error("cannot connect to the PostgreSQL server", &e))?;
+        Ok(PgDriver {
+            client,
+            url: url.to_string(),
+            options,
+        })
+    }
+
+    /// The underlying client, for callers that need to run their own SQL.
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &PgOptions {
+        &self.options
+    }
+}
+
+impl Driver for PgDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn diff_options(&self) -> DiffOptions {
+        DiffOptions {
+            case_insensitive_names: false,
+            column_order_matters: false,
+        }
+    }
+
+    fn introspect(&mut self) -> Result<Schema> {
+        introspect::introspect(&mut self.client)
+    }
+
+    fn normalize_sql(&mut self, sql: &str) -> Result<Schema> {
+        let url = self
+            .options
+            .dev_url
+            .clone()
+            .unwrap_or_else(|| self.url.clone());
+        scratch::with_scratch_database(&url, |client| {
+            client.batch_execute(sql).map_err(|e| {
+                Error::InvalidSchema(format!("the SQL fails in PostgreSQL: {}", pg_error("", &e)))
+            })?;
+            introspect::introspect(client)
+        })
+    }
+
+    fn normalize_model(&mut self, schema: &Schema) -> Result<Schema> {
+        let url = self
+            .options
+            .dev_url
+            .clone()
+            .unwrap_or_else(|| self.url.clone());
+        scratch::with_scratch_database(&url, |client| {
+            for (object, sql) in ddl::create_schema(schema) {
+                client.batch_execute(&sql).map_err(|e| {
+                    Error::InvalidSchema(format!(
+                        "{object} cannot be created in PostgreSQL: {}",
+                        pg_error("", &e)
+                    ))
+                })?;
+            }
+            introspect::introspect(client)
+        })
+    }
+
+    fn render_sql(&self, schema: &Schema) -> Vec<String> {
+        ddl::create_schema(schema)
+            .into_iter()
+            .map(|(_, sql)| sql)
+            .collect()
+    }
+
+    fn plan(&mut self, current: &Schema, desired: &Schema) -> Result<Plan> {
+        planner::plan(current, desired, &self.diff_options(), &self.options)
+    }
+
+    fn apply(
+        &mut self,
+        plan: &Plan,
+        desired: &Schema,
+        options: &ApplyOptions,
+    ) -> Result<ApplyReport> {
+        apply::apply(self, plan, desired, options)
+    }
+
+    fn backup(&mut self, _destination: &Path) -> Result<()> {
+        Err(Error::Unsupported(
+            "backups of PostgreSQL databases are not built yet; use pg_dump".to_string(),
+        ))
+    }
+
+    fn restore(&mut self, _source: &Path) -> Result<()> {
+        Err(Error::Unsupported(
+            "restoring PostgreSQL databases is not built yet; use pg_restore".to_string(),
+        ))
+    }
+
+    fn status(&mut self) -> Result<Status> {
+        let schema = self.introspect()?;
+        let version: String = self
+            .client
+            .query_one("SHOW server_version", &[])
+            .map_err(|e| pg_error("cannot read server_version", &e))?
+            .get(0);
+        let mut tables = Vec::new();
+        for table in &schema.tables {
+            let name = crate::quote::qualified(table.schema.as_deref(), &table.name);
+            let rows: i64 = self
+                .client
+                .query_one(&format!("SELECT count(*) FROM {name}"), &[])
+                .map_err(|e| pg_error(format!("cannot count rows of {}", table.name), &e))?
+                .get(0);
+            tables.push(TableStatus {
+                name: match &table.schema {
+                    Some(schema) => format!("{schema}.{}", table.name),
+                    None => table.name.clone(),
+                },
+                rows: u64::try_from(rows).unwrap_or(0),
+            });
+        }
+        Ok(Status {
+            dialect: Dialect::Postgres,
+            properties: vec![("server_version".to_string(), version)],
+            tables,
+        })
+    }
+}

@@ -1,0 +1,568 @@
+//! Reads a live PostgreSQL schema from `pg_catalog` into the model, in bulk: one query
+//! per object kind for the whole database, never one per table.
+//!
+//! What it reads: every schema but `pg_catalog`, `information_schema`, `pg_toast*` and
+//! `pg_temp*`; objects that belong to an extension (`pg_depend.deptype = 'e'`) and tables
+//! named `schemasync_*` (our own bookkeeping) are left out. `public` is the default
+//! namespace (`schema: None`) and never listed in `namespaces`. Partitions
+//! (`relispartition`) are left out; a partitioned table reads as a plain table (the model
+//! has no partitioning yet). Introspection never writes and never decides what a change
+//! should be. It sets `search_path = public` for its own queries and restores the
+//! session's value afterwards. It needs PostgreSQL 12 or later (`attgenerated`).
+//!
+//! Canonical form (the server's own text, so `.sql`, hand-written models and live
+//! databases all come out the same):
+//! - column type: `format_type(atttypid, atttypmod)` (`character varying(160)`,
+//!   `timestamp with time zone`, `app.mood`);
+//! - default: `pg_get_expr(adbin, adrelid)` (`nextval('t_id_seq'::regclass)`,
+//!   `'x'::text`); none for identity and generated columns;
+//! - generated (STORED) expression, CHECK expression (`pg_get_expr(conbin)`, the text
+//!   inside `CHECK (…)`), index predicate: `pg_get_expr`, not pretty-printed;
+//! - collation (columns and index keys): only when it differs from the type's (column)
+//!   or the column's (index key); `schema.name` outside `pg_catalog` and `public`;
+//! - index expression keys: `pg_get_indexdef(indexrelid, k, true)` (`lower(email)`,
+//!   `(a + b)`); method `None` for btree;
+//! - exclusion constraints: `pg_get_constraintdef`; views: `pg_get_viewdef(oid, true)`
+//!   whitespace folded, without the trailing `;`; triggers: `pg_get_triggerdef(oid, true)`;
+//!   functions: `pg_get_functiondef` verbatim;
+//! - sequences: bounds `None` when they are the defaults for the type and direction;
+//!   `owned_by` is `table.column` (PostgreSQL keeps a sequence in its table's schema);
+//!   sequences of identity columns are not listed (they belong to the column);
+//! - order: namespaces by name; tables, views, enums, sequences and functions with
+//!   `public` first, then by schema and name; columns by position; constraints and
+//!   indexes by name.
+
+use crate::driver::pg_error;
+use postgres::types::FromSql;
+use postgres::{GenericClient, Row};
+use schemasync_core::sqltext::fold_whitespace;
+use schemasync_core::{
+    Check, Column, Deferrable, EnumType, Exclusion, ForeignKey, Function, Generated, Identity,
+    Index, IndexPart, Namespace, PrimaryKey, ReferentialAction, Result, Schema, Sequence, Table,
+    Trigger, Unique, View,
+};
+use std::collections::HashMap;
+
+/// Schemas that hold user objects: `n` is the `pg_namespace` alias.
+const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
+
+/// Order by schema with `public` first, then by `name_column`.
+fn schema_order(name_column: &str) -> String {
+    format!("(n.nspname <> 'public'), n.nspname, {name_column}")
+}
+
+/// `NOT EXISTS` an extension membership of the object `oid_column` in `catalog`.
+fn not_in_extension(catalog: &str, oid_column: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass \
+         AND e.objid = {oid_column} AND e.deptype = 'e')"
+    )
+}
+
+/// The collation `oid_expression` as the model names it: bare in `pg_catalog` and
+/// `public`, `schema.name` elsewhere.
+fn collation_name(oid_expression: &str) -> String {
+    format!(
+        "(SELECT CASE WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname::text \
+         ELSE cn.nspname || '.' || co.collname END FROM pg_collation co \
+         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = {oid_expression})"
+    )
+}
+
+/// `public` is the default namespace.
+fn namespace(name: String) -> Option<String> {
+    (name != "public").then_some(name)
+}
+
+/// Reads column `index` of `row`, as an error (never a panic) when the type is unexpected.
+fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize) -> Result<T> {
+    row.try_get(index)
+        .map_err(|e| pg_error(format!("unexpected catalog value in column {index}"), &e))
+}
+
+/// Runs one catalog query.
+fn query(
+    client: &mut impl GenericClient,
+    what: &str,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    client
+        .query(sql, params)
+        .map_err(|e| pg_error(format!("cannot read {what} from pg_catalog"), &e))
+}
+
+/// Reads every managed object, on a connection or inside a transaction. Never writes.
+pub(crate) fn introspect(client: &mut impl GenericClient) -> Result<Schema> {
+    let saved: String = client
+        .query_one("SELECT current_setting('search_path')", &[])
+        .map_err(|e| pg_error("cannot read search_path", &e))
+        .and_then(|row| get(&row, 0))?;
+    client
+        .batch_execute("SET search_path = public")
+        .map_err(|e| pg_error("cannot set search_path for introspection", &e))?;
+    let schema = read_schema(client);
+    let restored = client
+        .execute("SELECT set_config('search_path', $1, false)", &[&saved])
+        .map_err(|e| pg_error("cannot restore search_path after introspection", &e));
+    let schema = schema?;
+    restored?;
+    Ok(schema)
+}
+
+/// All object kinds, one query each.
+fn read_schema(client: &mut impl GenericClient) -> Result<Schema> {
+    let mut schema = Schema {
+        namespaces: read_namespaces(client)?,
+        enums: read_enums(client)?,
+        functions: read_functions(client)?,
+        ..Schema::default()
+    };
+    let (table_oids, mut tables) = read_tables(client)?;
+    let position: HashMap<u32, usize> = table_oids
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (*o, i))
+        .collect();
+    read_columns(client, &table_oids, &position, &mut tables)?;
+    read_constraints(client, &table_oids, &position, &mut tables)?;
+    read_indexes(client, &table_oids, &position, &mut tables)?;
+    schema.tables = tables;
+    schema.sequences = read_sequences(client)?;
+    let (view_oids, views) = read_views(client)?;
+    schema.views = views;
+    let relations: Vec<u32> = table_oids.into_iter().chain(view_oids).collect();
+    schema.triggers = read_triggers(client, &relations)?;
+    Ok(schema)
+}
+
+/// Schemas other than `public` and the system ones.
+fn read_namespaces(client: &mut impl GenericClient) -> Result<Vec<Namespace>> {
+    let sql = format!(
+        "SELECT n.nspname::text, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n \
+         WHERE {USER_NAMESPACE} AND n.nspname <> 'public' AND {} ORDER BY n.nspname",
+        not_in_extension("pg_namespace", "n.oid")
+    );
+    query(client, "schemas", &sql, &[])?
+        .iter()
+        .map(|row| {
+            Ok(Namespace {
+                name: get(row, 0)?,
+                comment: get(row, 1)?,
+            })
+        })
+        .collect()
+}
+
+/// Enum types with their labels in sort order.
+fn read_enums(client: &mut impl GenericClient) -> Result<Vec<EnumType>> {
+    let sql = format!(
+        "SELECT n.nspname::text, t.typname::text, \
+           ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid \
+                 ORDER BY e.enumsortorder), \
+           obj_description(t.oid, 'pg_type') \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.typtype = 'e' AND {USER_NAMESPACE} AND {} ORDER BY {}",
+        not_in_extension("pg_type", "t.oid"),
+        schema_order("t.typname")
+    );
+    query(client, "enum types", &sql, &[])?
+        .iter()
+        .map(|row| {
+            Ok(EnumType {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                values: get(row, 2)?,
+                comment: get(row, 3)?,
+            })
+        })
+        .collect()
+}
+
+/// Functions and procedures (not aggregates or window functions).
+fn read_functions(client: &mut impl GenericClient) -> Result<Vec<Function>> {
+    let sql = format!(
+        "SELECT n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid), \
+           pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc') \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {} \
+         ORDER BY {}, pg_get_function_identity_arguments(p.oid)",
+        not_in_extension("pg_proc", "p.oid"),
+        schema_order("p.proname")
+    );
+    query(client, "functions", &sql, &[])?
+        .iter()
+        .map(|row| {
+            Ok(Function {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                arguments: get(row, 2)?,
+                definition: get(row, 3)?,
+                comment: get(row, 4)?,
+            })
+        })
+        .collect()
+}
+
+/// Ordinary and partitioned tables (not partitions), without their parts yet.
+fn read_tables(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<Table>)> {
+    let sql = format!(
+        "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {USER_NAMESPACE} \
+           AND c.relname NOT LIKE 'schemasync\\_%' AND {} ORDER BY {}",
+        not_in_extension("pg_class", "c.oid"),
+        schema_order("c.relname")
+    );
+    let mut oids = Vec::new();
+    let mut tables = Vec::new();
+    for row in query(client, "tables", &sql, &[])? {
+        oids.push(get(&row, 0)?);
+        tables.push(Table {
+            schema: namespace(get(&row, 1)?),
+            name: get(&row, 2)?,
+            comment: get(&row, 3)?,
+            ..Table::default()
+        });
+    }
+    Ok((oids, tables))
+}
+
+/// The table of a catalog row whose first column is the table's oid.
+fn table_of<'t>(
+    row: &Row,
+    position: &HashMap<u32, usize>,
+    tables: &'t mut [Table],
+) -> Result<Option<&'t mut Table>> {
+    let oid: u32 = get(row, 0)?;
+    Ok(position.get(&oid).and_then(|i| tables.get_mut(*i)))
+}
+
+/// Columns of every table, in position order.
+fn read_columns(
+    client: &mut impl GenericClient,
+    oids: &[u32],
+    position: &HashMap<u32, usize>,
+    tables: &mut [Table],
+) -> Result<()> {
+    let sql = format!(
+        "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), \
+           a.attnotnull, a.attidentity::text, a.attgenerated::text, \
+           pg_get_expr(d.adbin, d.adrelid), \
+           CASE WHEN a.attcollation <> t.typcollation THEN {} END, \
+           col_description(a.attrelid, a.attnum) \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY a.attrelid, a.attnum",
+        collation_name("a.attcollation")
+    );
+    for row in query(client, "columns", &sql, &[&oids])? {
+        let Some(table) = table_of(&row, position, tables)? else {
+            continue;
+        };
+        let identity: String = get(&row, 4)?;
+        let generated: String = get(&row, 5)?;
+        let expression: Option<String> = get(&row, 6)?;
+        let (default, generated) = match (identity.as_str(), generated.as_str()) {
+            (_, "s") => (
+                None,
+                expression.map(|expression| Generated {
+                    expression,
+                    stored: true,
+                }),
+            ),
+            ("", _) => (expression, None),
+            _ => (None, None),
+        };
+        table.columns.push(Column {
+            name: get(&row, 1)?,
+            data_type: get(&row, 2)?,
+            nullable: !get::<bool>(&row, 3)?,
+            default,
+            generated,
+            collation: get(&row, 7)?,
+            identity: match identity.as_str() {
+                "a" => Some(Identity::Always),
+                "d" => Some(Identity::ByDefault),
+                _ => None,
+            },
+            comment: get(&row, 8)?,
+            renamed_from: None,
+        });
+    }
+    Ok(())
+}
+
+/// `pg_constraint.confdeltype` / `confupdtype` as a model action.
+fn action(code: &str) -> ReferentialAction {
+    match code {
+        "r" => ReferentialAction::Restrict,
+        "c" => ReferentialAction::Cascade,
+        "n" => ReferentialAction::SetNull,
+        "d" => ReferentialAction::SetDefault,
+        _ => ReferentialAction::NoAction,
+    }
+}
+
+/// Primary keys, uniques, checks, foreign keys and exclusions of every table.
+fn read_constraints(
+    client: &mut impl GenericClient,
+    oids: &[u32],
+    position: &HashMap<u32, usize>,
+    tables: &mut [Table],
+) -> Result<()> {
+    let sql = "SELECT con.conrelid, con.conname::text, con.contype::text, \
+           pg_get_constraintdef(con.oid), pg_get_expr(con.conbin, con.conrelid), \
+           con.convalidated, con.condeferrable, con.condeferred, \
+           con.confdeltype::text, con.confupdtype::text, \
+           ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord) \
+                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum \
+                 ORDER BY k.ord), \
+           ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord) \
+                 JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum \
+                 ORDER BY k.ord), \
+           rn.nspname::text, rc.relname::text \
+         FROM pg_constraint con \
+         LEFT JOIN pg_class rc ON rc.oid = con.confrelid \
+         LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+         WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'c', 'f', 'x') \
+           AND (con.contype <> 'c' OR con.conislocal) \
+         ORDER BY con.conrelid, con.conname";
+    for row in query(client, "constraints", sql, &[&oids])? {
+        let Some(table) = table_of(&row, position, tables)? else {
+            continue;
+        };
+        let name: String = get(&row, 1)?;
+        let kind: String = get(&row, 2)?;
+        let validated: bool = get(&row, 5)?;
+        let columns: Vec<String> = get(&row, 10)?;
+        match kind.as_str() {
+            "p" => {
+                table.primary_key = Some(PrimaryKey {
+                    name: Some(name),
+                    columns,
+                    autoincrement: false,
+                })
+            }
+            "u" => table.uniques.push(Unique {
+                name: Some(name),
+                columns,
+            }),
+            "c" => table.checks.push(Check {
+                name: Some(name),
+                expression: get::<Option<String>>(&row, 4)?.unwrap_or_default(),
+                not_valid: !validated,
+            }),
+            "x" => table.exclusions.push(Exclusion {
+                name,
+                definition: get(&row, 3)?,
+            }),
+            _ => {
+                let deferrable = match (get::<bool>(&row, 6)?, get::<bool>(&row, 7)?) {
+                    (false, _) => Deferrable::NotDeferrable,
+                    (true, false) => Deferrable::InitiallyImmediate,
+                    (true, true) => Deferrable::InitiallyDeferred,
+                };
+                table.foreign_keys.push(ForeignKey {
+                    name: Some(name),
+                    columns,
+                    referenced_schema: get::<Option<String>>(&row, 12)?.and_then(namespace),
+                    referenced_table: get::<Option<String>>(&row, 13)?.unwrap_or_default(),
+                    referenced_columns: get(&row, 11)?,
+                    on_delete: action(&get::<String>(&row, 8)?),
+                    on_update: action(&get::<String>(&row, 9)?),
+                    deferrable,
+                    not_valid: !validated,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Indexes that do not back a primary key, unique or exclusion constraint.
+fn read_indexes(
+    client: &mut impl GenericClient,
+    oids: &[u32],
+    position: &HashMap<u32, usize>,
+    tables: &mut [Table],
+) -> Result<()> {
+    let sql = format!(
+        "SELECT i.indrelid, ic.relname::text, i.indisunique, am.amname::text, \
+           i.indnkeyatts::int4, \
+           ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN NULL ELSE \
+                   (SELECT a.attname::text FROM pg_attribute a \
+                    WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END \
+                 FROM generate_series(1, i.indnatts) AS k ORDER BY k), \
+           ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
+                 FROM generate_series(1, i.indnatts) AS k ORDER BY k), \
+           ARRAY(SELECT (i.indoption[k - 1] & 1) = 1 \
+                 FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k), \
+           ARRAY(SELECT CASE WHEN i.indcollation[k - 1] = 0 OR i.indcollation[k - 1] = COALESCE( \
+                     (SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid \
+                      AND i.indkey[k - 1] <> 0 AND a.attnum = i.indkey[k - 1]), \
+                     (SELECT t.typcollation FROM pg_attribute ia \
+                      JOIN pg_type t ON t.oid = ia.atttypid \
+                      WHERE ia.attrelid = i.indexrelid AND ia.attnum = k)) \
+                   THEN NULL ELSE {} END \
+                 FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k), \
+           pg_get_expr(i.indpred, i.indrelid) \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_am am ON am.oid = ic.relam \
+         WHERE i.indrelid = ANY($1) AND i.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_constraint con \
+           WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid \
+             AND con.contype IN ('p', 'u', 'x')) \
+         ORDER BY i.indrelid, ic.relname",
+        collation_name("i.indcollation[k - 1]")
+    );
+    for row in query(client, "indexes", &sql, &[&oids])? {
+        let Some(table) = table_of(&row, position, tables)? else {
+            continue;
+        };
+        let key_count = usize::try_from(get::<i32>(&row, 4)?).unwrap_or(0);
+        let columns: Vec<Option<String>> = get(&row, 5)?;
+        let definitions: Vec<Option<String>> = get(&row, 6)?;
+        let descending: Vec<bool> = get(&row, 7)?;
+        let collations: Vec<Option<String>> = get(&row, 8)?;
+        let mut parts = Vec::new();
+        let mut include = Vec::new();
+        for (k, column) in columns.into_iter().enumerate() {
+            if k >= key_count {
+                include.extend(column);
+                continue;
+            }
+            let expression = match column {
+                Some(_) => None,
+                None => definitions.get(k).cloned().flatten(),
+            };
+            parts.push(IndexPart {
+                column,
+                expression,
+                descending: descending.get(k).copied().unwrap_or(false),
+                collation: collations.get(k).cloned().flatten(),
+            });
+        }
+        let method: String = get(&row, 3)?;
+        table.indexes.push(Index {
+            name: get(&row, 1)?,
+            unique: get(&row, 2)?,
+            parts,
+            predicate: get(&row, 9)?,
+            method: (method != "btree").then_some(method),
+            include,
+            renamed_from: None,
+        });
+    }
+    Ok(())
+}
+
+/// The default bounds of a sequence of `data_type` going up (`increment > 0`) or down.
+fn default_bounds(data_type: &str, increment: i64) -> (i64, i64) {
+    let (low, high) = match data_type {
+        "smallint" => (i64::from(i16::MIN), i64::from(i16::MAX)),
+        "integer" => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        _ => (i64::MIN, i64::MAX),
+    };
+    if increment > 0 {
+        (1, high)
+    } else {
+        (low, -1)
+    }
+}
+
+/// Sequences, except those of identity columns and of our own tables.
+fn read_sequences(client: &mut impl GenericClient) -> Result<Vec<Sequence>> {
+    let owner = "FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid \
+         JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
+         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+           AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'";
+    let sql = format!(
+        "SELECT n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), s.seqstart, \
+           s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
+           (SELECT tc.relname || '.' || ta.attname {owner} LIMIT 1) \
+         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {USER_NAMESPACE} AND c.relname NOT LIKE 'schemasync\\_%' AND {} \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+             AND d.objid = c.oid AND d.deptype = 'i') \
+           AND NOT EXISTS (SELECT 1 {owner} AND tc.relname LIKE 'schemasync\\_%') \
+         ORDER BY {}",
+        not_in_extension("pg_class", "c.oid"),
+        schema_order("c.relname")
+    );
+    query(client, "sequences", &sql, &[])?
+        .iter()
+        .map(|row| {
+            let data_type: String = get(row, 2)?;
+            let increment: i64 = get(row, 4)?;
+            let min_value: i64 = get(row, 5)?;
+            let max_value: i64 = get(row, 6)?;
+            let (default_min, default_max) = default_bounds(&data_type, increment);
+            Ok(Sequence {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                data_type,
+                start: get(row, 3)?,
+                increment,
+                min_value: (min_value != default_min).then_some(min_value),
+                max_value: (max_value != default_max).then_some(max_value),
+                cache: get(row, 7)?,
+                cycle: get(row, 8)?,
+                owned_by: get(row, 9)?,
+            })
+        })
+        .collect()
+}
+
+/// Views and materialized views.
+fn read_views(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<View>)> {
+    let sql = format!(
+        "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, \
+           pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE} \
+           AND c.relname NOT LIKE 'schemasync\\_%' AND {} ORDER BY {}",
+        not_in_extension("pg_class", "c.oid"),
+        schema_order("c.relname")
+    );
+    let mut oids = Vec::new();
+    let mut views = Vec::new();
+    for row in query(client, "views", &sql, &[])? {
+        oids.push(get(&row, 0)?);
+        let definition: Option<String> = get(&row, 4)?;
+        views.push(View {
+            schema: namespace(get(&row, 1)?),
+            name: get(&row, 2)?,
+            columns: Vec::new(),
+            definition: fold_whitespace(definition.as_deref().unwrap_or_default()),
+            materialized: get::<String>(&row, 3)? == "m",
+            comment: get(&row, 5)?,
+        });
+    }
+    Ok((oids, views))
+}
+
+/// User triggers on the managed tables and views.
+fn read_triggers(client: &mut impl GenericClient, relations: &[u32]) -> Result<Vec<Trigger>> {
+    let sql = format!(
+        "SELECT n.nspname::text, t.tgname::text, c.relname::text, pg_get_triggerdef(t.oid, true) \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal \
+         ORDER BY {}, t.tgname",
+        schema_order("c.relname")
+    );
+    query(client, "triggers", &sql, &[&relations])?
+        .iter()
+        .map(|row| {
+            Ok(Trigger {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                table: get(row, 2)?,
+                definition: get(row, 3)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,1214 @@
+//! Turns dialect-neutral changes into lock-safe PostgreSQL steps.
+//!
+//! A plan has three phases, in this order (SPEC §6):
+//! 1. **before**: idempotent statements that must commit before the transaction can use
+//!    them (`ALTER TYPE … ADD VALUE IF NOT EXISTS`);
+//! 2. **transaction**: every quick DDL statement, in one transaction, each under a short
+//!    `lock_timeout` (constraints on existing tables are added `NOT VALID` here);
+//! 3. **after**: idempotent statements that must not hold their lock inside a transaction:
+//!    `CREATE INDEX CONCURRENTLY` (dropping an invalid leftover first), `VALIDATE
+//!    CONSTRAINT`, `SET NOT NULL` through a validated CHECK.
+//!
+//! `unsafe_plain_ddl` puts everything in the transaction in its plain form (for empty
+//! databases). The planner only writes SQL text; it never touches a database.
+
+use crate::ddl;
+use crate::driver::PgOptions;
+use crate::quote::{qualified, quote_ident, quote_literal};
+use schemasync_core::{
+    diff_recreating, qualify, Change, Column, DataCheck, Dialect, DiffOptions, EnumType, Error,
+    Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step, Table,
+};
+
+/// The three phases of a plan.
+#[derive(Default)]
+struct Phases {
+    before: Vec<Step>,
+    transaction: Vec<Step>,
+    after: Vec<Step>,
+}
+
+/// Plans the PostgreSQL steps that turn `current` into `desired`.
+pub(crate) fn plan(
+    current: &Schema,
+    desired: &Schema,
+    diff_options: &DiffOptions,
+    options: &PgOptions,
+) -> Result<Plan> {
+    // Views read columns: a column whose type changes or that goes must have the views
+    // on its table dropped first and recreated after (PostgreSQL refuses otherwise).
+    let first = schemasync_core::diff(current, desired, diff_options);
+    let mut recreate: Vec<String> = Vec::new();
+    for change in &first {
+        let table = match change {
+            Change::AlterColumn {
+                table, from, to, ..
+            } if from.data_type != to.data_type || from.collation != to.collation => table,
+            Change::DropColumn { table, .. } => table,
+            _ => continue,
+        };
+        if !recreate.contains(table) {
+            recreate.push(table.clone());
+        }
+    }
+    // Views reading a column of a recreated enum type are recreated around it too.
+    for change in &first {
+        if let Change::RecreateEnum { from, .. } = change {
+            for table in tables_using_enum(current, from) {
+                if !recreate.contains(&table.name) {
+                    recreate.push(table.name.clone());
+                }
+            }
+        }
+    }
+    let changes = if recreate.is_empty() {
+        first
+    } else {
+        diff_recreating(current, desired, diff_options, &recreate)
+    };
+
+    let planner = Planner {
+        current,
+        desired,
+        options,
+    };
+    let mut phases = Phases::default();
+    for change in &changes {
+        planner.add(change, &mut phases)?;
+    }
+    // Sequences owned by columns get their owner once every table exists.
+    for sequence in &desired.sequences {
+        let created = changes.iter().any(|c| {
+            matches!(c, Change::CreateSequence { sequence: s } if s.name == sequence.name && s.schema == sequence.schema)
+        });
+        if let (true, Some(owner)) = (created, &sequence.owned_by) {
+            phases.transaction.push(Step::new(
+                format!("set owner of sequence {}", sequence.name),
+                vec![ddl::sequence_owned_by(sequence, owner, &desired.tables)],
+            ));
+        }
+    }
+    let mut steps = phases.before;
+    steps.extend(phases.transaction);
+    steps.extend(phases.after);
+    Ok(Plan {
+        dialect: Dialect::Postgres,
+        changes,
+        steps,
+    })
+}
+
+/// Tables with a column of this enum type.
+fn tables_using_enum<'s>(schema: &'s Schema, enum_type: &EnumType) -> Vec<&'s Table> {
+    schema
+        .tables
+        .iter()
+        .filter(|t| t.columns.iter().any(|c| uses_enum(c, enum_type)))
+        .collect()
+}
+
+fn uses_enum(column: &Column, enum_type: &EnumType) -> bool {
+    let bare = column.data_type.trim_end_matches("[]").trim_matches('"');
+    bare == enum_type.name
+        || enum_type
+            .schema
+            .as_ref()
+            .is_some_and(|s| bare == format!("{s}.{}", enum_type.name))
+}
+
+struct Planner<'a> {
+    current: &'a Schema,
+    desired: &'a Schema,
+    options: &'a PgOptions,
+}
+
+/// The lock a statement kind takes, as `plan` output shows it.
+const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE (brief, under lock_timeout)";
+const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE (reads and writes continue)";
+
+impl Planner<'_> {
+    /// Whether the table exists before the plan (so it may hold rows and have readers).
+    fn existing(&self, schema: &Option<String>, table: &str) -> Option<&Table> {
+        self.current
+            .tables
+            .iter()
+            .find(|t| &t.schema == schema && t.name == table)
+    }
+
+    fn desired_table(&self, schema: &Option<String>, table: &str) -> Option<&Table> {
+        self.desired
+            .tables
+            .iter()
+            .find(|t| &t.schema == schema && t.name == table)
+    }
+
+    /// Lock-safe forms apply to tables that exist, unless turned off.
+    fn safe_for(&self, schema: &Option<String>, table: &str) -> bool {
+        !self.options.unsafe_plain_ddl && self.existing(schema, table).is_some()
+    }
+
+    fn add(&self, change: &Change, phases: &mut Phases) -> Result<()> {
+        let describe = change.describe();
+        let quick = |sql: Vec<String>| {
+            let mut step = Step::new(describe.clone(), sql);
+            step.lock = Some(ACCESS_EXCLUSIVE.to_string());
+            step
+        };
+        match change {
+            Change::CreateNamespace { namespace } => {
+                let mut sql = vec![format!("CREATE SCHEMA {}", quote_ident(&namespace.name))];
+                if let Some(comment) = &namespace.comment {
+                    sql.push(format!(
+                        "COMMENT ON SCHEMA {} IS {}",
+                        quote_ident(&namespace.name),
+                        quote_literal(comment)
+                    ));
+                }
+                phases.transaction.push(Step::new(describe, sql));
+            }
+            Change::DropNamespace { namespace } => phases.transaction.push(Step::new(
+                describe,
+                vec![format!("DROP SCHEMA {}", quote_ident(&namespace.name))],
+            )),
+            Change::CreateEnum { enum_type } => phases
+                .transaction
+                .push(Step::new(describe, vec![ddl::create_enum(enum_type)])),
+            Change::DropEnum { enum_type } => phases.transaction.push(Step::new(
+                describe,
+                vec![format!(
+                    "DROP TYPE {}",
+                    qualified(enum_type.schema.as_deref(), &enum_type.name)
+                )],
+            )),
+            Change::AddEnumValue {
+                enum_type,
+                value,
+                before,
+            } => {
+                let position = match before {
+                    Some(before) => format!(" BEFORE {}", quote_literal(before)),
+                    None => String::new(),
+                };
+                // Must commit before the transaction may use the new label.
+                let mut step = Step::new(
+                    describe,
+                    vec![format!(
+                        "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{position}",
+                        qualified(enum_type.schema.as_deref(), &enum_type.name),
+                        quote_literal(value)
+                    )],
+                );
+                step.transactional = false;
+                phases.before.push(step);
+            }
+            Change::RecreateEnum { from, to } => {
+                phases
+                    .transaction
+                    .push(self.recreate_enum(from, to, describe));
+            }
+            Change::CreateSequence { sequence } => phases
+                .transaction
+                .push(Step::new(describe, vec![ddl::create_sequence(sequence)])),
+            Change::DropSequence { sequence } => phases.transaction.push(Step::new(
+                describe,
+                vec![format!(
+                    "DROP SEQUENCE {}",
+                    qualified(sequence.schema.as_deref(), &sequence.name)
+                )],
+            )),
+            Change::AlterSequence { from, to } => phases.transaction.push(Step::new(
+                describe,
+                alter_sequence(from, to, &self.desired.tables),
+            )),
+            Change::CreateFunction { function } => phases
+                .transaction
+                .push(Step::new(describe, vec![function.definition.clone()])),
+            Change::ReplaceFunction { to, .. } => phases
+                .transaction
+                .push(Step::new(describe, vec![to.definition.clone()])),
+            Change::DropFunction { function } => phases.transaction.push(Step::new(
+                describe,
+                vec![format!(
+                    "DROP FUNCTION {}({})",
+                    qualified(function.schema.as_deref(), &function.name),
+                    function.arguments
+                )],
+            )),
+            Change::CreateTable { table } => {
+                let mut sql = vec![ddl::create_table(table)];
+                sql.extend(table_comments(table));
+                phases.transaction.push(Step::new(describe, sql));
+                for fk in &table.foreign_keys {
+                    phases.transaction.push(Step::new(
+                        format!(
+                            "add foreign key {}({}) -> {}",
+                            qualify(table.schema.as_deref(), &table.name),
+                            fk.columns.join(", "),
+                            fk.referenced_table
+                        ),
+                        vec![ddl::add_foreign_key(table, fk, false)],
+                    ));
+                }
+            }
+            Change::DropTable { table } => {
+                let mut step = quick(vec![format!(
+                    "DROP TABLE {}",
+                    qualified(table.schema.as_deref(), &table.name)
+                )]);
+                step.hazards.push(Hazard::new(
+                    HazardKind::DataLoss,
+                    qualify(table.schema.as_deref(), &table.name),
+                    format!("drops table {} and every row in it", table.name),
+                ));
+                phases.transaction.push(step);
+            }
+            Change::RenameTable { schema, from, to } => {
+                phases.transaction.push(quick(vec![format!(
+                    "ALTER TABLE {} RENAME TO {}",
+                    qualified(schema.as_deref(), from),
+                    quote_ident(to)
+                )]))
+            }
+            Change::AddColumn {
+                schema,
+                table,
+                column,
+            } => phases
+                .transaction
+                .push(self.add_column(schema, table, column, describe)),
+            Change::DropColumn {
+                schema,
+                table,
+                column,
+            } => {
+                let mut step = quick(vec![format!(
+                    "ALTER TABLE {} DROP COLUMN {}",
+                    qualified(schema.as_deref(), table),
+                    quote_ident(&column.name)
+                )]);
+                step.hazards.push(Hazard::new(
+                    HazardKind::DataLoss,
+                    format!("{}.{}", qualify(schema.as_deref(), table), column.name),
+                    format!("drops column {table}.{} and its values", column.name),
+                ));
+                phases.transaction.push(step);
+            }
+            Change::RenameColumn {
+                schema,
+                table,
+                from,
+                to,
+            } => phases.transaction.push(quick(vec![format!(
+                "ALTER TABLE {} RENAME COLUMN {} TO {}",
+                qualified(schema.as_deref(), table),
+                quote_ident(from),
+                quote_ident(to)
+            )])),
+            Change::AlterColumn {
+                schema,
+                table,
+                from,
+                to,
+            } => self.alter_column(schema, table, from, to, phases)?,
+            Change::SetPrimaryKey {
+                schema,
+                table,
+                from,
+                to,
+            } => {
+                let target = qualified(schema.as_deref(), table);
+                let mut sql = Vec::new();
+                if let Some(old) = from {
+                    let name = old.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
+                    sql.push(format!(
+                        "ALTER TABLE {target} DROP CONSTRAINT {}",
+                        quote_ident(&name)
+                    ));
+                }
+                if let Some(new) = to {
+                    let columns = new
+                        .columns
+                        .iter()
+                        .map(|c| quote_ident(c))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let constraint = new
+                        .name
+                        .as_ref()
+                        .map(|n| format!("CONSTRAINT {} ", quote_ident(n)))
+                        .unwrap_or_default();
+                    sql.push(format!(
+                        "ALTER TABLE {target} ADD {constraint}PRIMARY KEY ({columns})"
+                    ));
+                }
+                let mut step = quick(sql);
+                if let (Some(new), Some(existing)) = (to, self.existing(schema, table)) {
+                    step.hazards.push(Hazard::new(
+                        HazardKind::IndexBuild,
+                        qualify(schema.as_deref(), table),
+                        "builds the primary key's index while holding ACCESS EXCLUSIVE",
+                    ));
+                    step.checks.push(duplicates_check(
+                        existing,
+                        &new.columns,
+                        &format!(
+                            "make ({}) the primary key of {table}",
+                            new.columns.join(", ")
+                        ),
+                    ));
+                }
+                phases.transaction.push(step);
+            }
+            Change::AddForeignKey {
+                schema,
+                table,
+                foreign_key,
+            } => {
+                let Some(desired) = self.desired_table(schema, table) else {
+                    return Err(Error::InvalidSchema(format!(
+                        "foreign key on {table}, which the desired schema lacks"
+                    )));
+                };
+                if self.safe_for(schema, table) {
+                    let name = foreign_key.name.clone().unwrap_or_default();
+                    phases.transaction.push(quick(vec![ddl::add_foreign_key(
+                        desired,
+                        foreign_key,
+                        true,
+                    )]));
+                    let mut validate = self.validate_step(schema, table, &name);
+                    validate.hazards.push(Hazard::new(
+                        HazardKind::Validation,
+                        format!("{}({})", table, foreign_key.columns.join(", ")),
+                        format!(
+                            "fails if rows of {table} reference missing rows of {}",
+                            foreign_key.referenced_table
+                        ),
+                    ));
+                    if let Some(existing) = self.existing(schema, table) {
+                        validate
+                            .checks
+                            .push(self.foreign_key_check(existing, foreign_key));
+                    }
+                    phases.after.push(validate);
+                } else {
+                    phases.transaction.push(quick(vec![ddl::add_foreign_key(
+                        desired,
+                        foreign_key,
+                        false,
+                    )]));
+                }
+            }
+            Change::DropForeignKey {
+                schema,
+                table,
+                foreign_key,
+            } => phases.transaction.push(quick(vec![drop_constraint(
+                schema,
+                table,
+                foreign_key.name.as_deref().unwrap_or_default(),
+            )])),
+            Change::AddUnique {
+                schema,
+                table,
+                unique,
+            } => {
+                let name = unique
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{table}_{}_key", unique.columns.join("_")));
+                let target = qualified(schema.as_deref(), table);
+                let columns = unique
+                    .columns
+                    .iter()
+                    .map(|c| quote_ident(c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                match self
+                    .existing(schema, table)
+                    .filter(|_| !self.options.unsafe_plain_ddl)
+                {
+                    Some(existing) => {
+                        // Build the index without blocking writes, then attach it.
+                        let index = qualified(schema.as_deref(), &name);
+                        let mut step = Step::new(
+                            describe,
+                            vec![
+                                format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"),
+                                format!(
+                                    "CREATE UNIQUE INDEX CONCURRENTLY {} ON {target} ({columns})",
+                                    quote_ident(&name)
+                                ),
+                                format!(
+                                    "ALTER TABLE {target} ADD CONSTRAINT {} UNIQUE USING INDEX {}",
+                                    quote_ident(&name),
+                                    quote_ident(&name)
+                                ),
+                            ],
+                        );
+                        step.transactional = false;
+                        step.lock = Some(SHARE_UPDATE_EXCLUSIVE.to_string());
+                        step.hazards.push(Hazard::new(
+                            HazardKind::IndexBuild,
+                            format!("{table}.{name}"),
+                            format!("builds unique index {name} concurrently"),
+                        ));
+                        step.hazards.push(Hazard::new(
+                            HazardKind::Validation,
+                            format!("{table}({})", unique.columns.join(", ")),
+                            format!("fails if {table} holds duplicates"),
+                        ));
+                        step.checks.push(duplicates_check(
+                            existing,
+                            &unique.columns,
+                            &format!("add UNIQUE ({}) to {table}", unique.columns.join(", ")),
+                        ));
+                        phases.after.push(step);
+                    }
+                    None => phases.transaction.push(quick(vec![format!(
+                        "ALTER TABLE {target} ADD CONSTRAINT {} UNIQUE ({columns})",
+                        quote_ident(&name)
+                    )])),
+                }
+            }
+            Change::DropUnique {
+                schema,
+                table,
+                unique,
+            } => phases.transaction.push(quick(vec![drop_constraint(
+                schema,
+                table,
+                unique.name.as_deref().unwrap_or_default(),
+            )])),
+            Change::AddCheck {
+                schema,
+                table,
+                check,
+            } => {
+                let name = check
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{table}_check"));
+                let target = qualified(schema.as_deref(), table);
+                if self.safe_for(schema, table) {
+                    phases.transaction.push(quick(vec![format!(
+                        "ALTER TABLE {target} ADD CONSTRAINT {} CHECK ({}) NOT VALID",
+                        quote_ident(&name),
+                        check.expression
+                    )]));
+                    let mut validate = self.validate_step(schema, table, &name);
+                    validate.hazards.push(Hazard::new(
+                        HazardKind::Validation,
+                        qualify(schema.as_deref(), table),
+                        format!(
+                            "fails if rows of {table} violate CHECK ({})",
+                            check.expression
+                        ),
+                    ));
+                    if let Some(existing) = self.existing(schema, table) {
+                        validate.checks.push(DataCheck {
+                            description: format!("add CHECK ({}) to {table}", check.expression),
+                            remedy: "fix those rows first".to_string(),
+                            violations_sql: format!(
+                                "SELECT {} FROM {target} WHERE NOT ({})",
+                                key_expression(existing),
+                                check.expression
+                            ),
+                        });
+                    }
+                    phases.after.push(validate);
+                } else {
+                    phases.transaction.push(quick(vec![format!(
+                        "ALTER TABLE {target} ADD CONSTRAINT {} CHECK ({})",
+                        quote_ident(&name),
+                        check.expression
+                    )]));
+                }
+            }
+            Change::DropCheck {
+                schema,
+                table,
+                check,
+            } => phases.transaction.push(quick(vec![drop_constraint(
+                schema,
+                table,
+                check.name.as_deref().unwrap_or_default(),
+            )])),
+            Change::AddExclusion {
+                schema,
+                table,
+                exclusion,
+            } => {
+                let mut step = quick(vec![format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                    qualified(schema.as_deref(), table),
+                    quote_ident(&exclusion.name),
+                    exclusion.definition
+                )]);
+                if self.existing(schema, table).is_some() {
+                    step.hazards.push(Hazard::new(
+                        HazardKind::LongLock,
+                        qualify(schema.as_deref(), table),
+                        "builds the exclusion constraint's index while holding ACCESS EXCLUSIVE (PostgreSQL has no concurrent form)",
+                    ));
+                }
+                phases.transaction.push(step);
+            }
+            Change::DropExclusion {
+                schema,
+                table,
+                exclusion,
+            } => phases.transaction.push(quick(vec![drop_constraint(
+                schema,
+                table,
+                &exclusion.name,
+            )])),
+            Change::ValidateConstraint {
+                schema,
+                table,
+                name,
+            } => phases.after.push(self.validate_step(schema, table, name)),
+            Change::AddIndex {
+                schema,
+                table,
+                index,
+            } => self.add_index(schema, table, index, describe, phases)?,
+            Change::DropIndex { schema, index, .. } => {
+                phases.transaction.push(quick(vec![format!(
+                    "DROP INDEX IF EXISTS {}",
+                    qualified(schema.as_deref(), &index.name)
+                )]))
+            }
+            Change::RenameIndex {
+                schema, from, to, ..
+            } => phases.transaction.push(quick(vec![format!(
+                "ALTER INDEX {} RENAME TO {}",
+                qualified(schema.as_deref(), from),
+                quote_ident(to)
+            )])),
+            Change::CreateView { view } => {
+                let mut sql = vec![ddl::create_view(view)];
+                if let Some(comment) = &view.comment {
+                    sql.push(format!(
+                        "COMMENT ON {}VIEW {} IS {}",
+                        if view.materialized {
+                            "MATERIALIZED "
+                        } else {
+                            ""
+                        },
+                        qualified(view.schema.as_deref(), &view.name),
+                        quote_literal(comment)
+                    ));
+                }
+                phases.transaction.push(Step::new(describe, sql));
+            }
+            Change::DropView { view } => phases.transaction.push(Step::new(
+                describe,
+                vec![format!(
+                    "DROP {}VIEW IF EXISTS {}",
+                    if view.materialized {
+                        "MATERIALIZED "
+                    } else {
+                        ""
+                    },
+                    qualified(view.schema.as_deref(), &view.name)
+                )],
+            )),
+            Change::CreateTrigger { trigger } => phases
+                .transaction
+                .push(quick(vec![trigger.definition.clone()])),
+            Change::DropTrigger { trigger } => phases.transaction.push(quick(vec![format!(
+                "DROP TRIGGER IF EXISTS {} ON {}",
+                quote_ident(&trigger.name),
+                qualified(trigger.schema.as_deref(), &trigger.table)
+            )])),
+            Change::SetComment {
+                schema,
+                table,
+                column,
+                to,
+                ..
+            } => {
+                let object = match column {
+                    Some(column) => format!(
+                        "COLUMN {}.{}",
+                        qualified(schema.as_deref(), table),
+                        quote_ident(column)
+                    ),
+                    None => format!("TABLE {}", qualified(schema.as_deref(), table)),
+                };
+                let value = to
+                    .as_deref()
+                    .map_or_else(|| "NULL".to_string(), quote_literal);
+                phases.transaction.push(Step::new(
+                    describe,
+                    vec![format!("COMMENT ON {object} IS {value}")],
+                ));
+            }
+            Change::ReorderColumns { .. }
+            | Change::SetTableOptions { .. }
+            | Change::CreateVirtualTable { .. }
+            | Change::DropVirtualTable { .. } => {
+                return Err(Error::Unsupported(format!("PostgreSQL cannot {describe}")))
+            }
+        }
+        Ok(())
+    }
+
+    fn add_column(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        column: &Column,
+        describe: String,
+    ) -> Step {
+        let target = qualified(schema.as_deref(), table);
+        let mut sql = vec![format!(
+            "ALTER TABLE {target} ADD COLUMN {} {}",
+            quote_ident(&column.name),
+            ddl::column_definition(column)
+        )];
+        if let Some(comment) = &column.comment {
+            sql.push(format!(
+                "COMMENT ON COLUMN {target}.{} IS {}",
+                quote_ident(&column.name),
+                quote_literal(comment)
+            ));
+        }
+        let mut step = Step::new(describe, sql);
+        step.lock = Some(ACCESS_EXCLUSIVE.to_string());
+        if let Some(existing) = self.existing(schema, table) {
+            let rewrites = column.identity.is_some()
+                || column.generated.is_some()
+                || column.default.as_deref().is_some_and(is_volatile_default);
+            if rewrites {
+                step.hazards.push(Hazard::new(
+                    HazardKind::TableRewrite,
+                    format!("{table}.{}", column.name),
+                    format!("fills {table}.{} for every row, rewriting the table under ACCESS EXCLUSIVE", column.name),
+                ));
+            }
+            if !column.nullable
+                && column.default.is_none()
+                && column.identity.is_none()
+                && column.generated.is_none()
+            {
+                step.hazards.push(Hazard::new(
+                    HazardKind::Validation,
+                    format!("{table}.{}", column.name),
+                    format!(
+                        "fails if {table} has rows: the NOT NULL column {} has no default",
+                        column.name
+                    ),
+                ));
+                step.checks.push(DataCheck {
+                    description: format!(
+                        "add NOT NULL column {table}.{} without a default",
+                        column.name
+                    ),
+                    remedy: "give the column a DEFAULT, or add it nullable and backfill it"
+                        .to_string(),
+                    violations_sql: format!("SELECT {} FROM {target}", key_expression(existing)),
+                });
+            }
+        }
+        step
+    }
+
+    fn alter_column(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        from: &Column,
+        to: &Column,
+        phases: &mut Phases,
+    ) -> Result<()> {
+        let target = qualified(schema.as_deref(), table);
+        let column = quote_ident(&to.name);
+        let object = format!("{}.{}", qualify(schema.as_deref(), table), to.name);
+        let existing = self.existing(schema, table);
+        if from.generated != to.generated {
+            return match (&from.generated, &to.generated) {
+                (Some(_), None) => {
+                    phases.transaction.push(Step::new(
+                        format!("stop generating {object}"),
+                        vec![format!("ALTER TABLE {target} ALTER COLUMN {column} DROP EXPRESSION")],
+                    ));
+                    self.alter_rest(schema, table, &Column { generated: None, ..from.clone() }, to, phases)
+                }
+                _ => Err(Error::Unsupported(format!(
+                    "PostgreSQL cannot change the generation expression of {object} in place; drop the column and add it again"
+                ))),
+            };
+        }
+        if from.data_type != to.data_type || from.collation != to.collation {
+            let collate = to
+                .collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {}", quote_ident(c)))
+                .unwrap_or_default();
+            let mut step = Step::new(
+                format!("change type of {object} to {}", to.data_type),
+                vec![format!(
+                    "ALTER TABLE {target} ALTER COLUMN {column} TYPE {}{collate} USING {column}::{}",
+                    to.data_type, to.data_type
+                )],
+            );
+            step.lock = Some("ACCESS EXCLUSIVE (held while the table is rewritten)".to_string());
+            if existing.is_some() && !binary_coercible(&from.data_type, &to.data_type) {
+                step.hazards.push(Hazard::new(
+                    HazardKind::TableRewrite,
+                    object.clone(),
+                    format!(
+                        "rewrites {table} to convert {} from {} to {}",
+                        to.name, from.data_type, to.data_type
+                    ),
+                ));
+                step.hazards.push(Hazard::new(
+                    HazardKind::Validation,
+                    object.clone(),
+                    format!(
+                        "fails if a value of {} cannot be cast to {}",
+                        to.name, to.data_type
+                    ),
+                ));
+            }
+            phases.transaction.push(step);
+        }
+        self.alter_rest(schema, table, from, to, phases)
+    }
+
+    /// Nullability, default and identity.
+    fn alter_rest(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        from: &Column,
+        to: &Column,
+        phases: &mut Phases,
+    ) -> Result<()> {
+        let target = qualified(schema.as_deref(), table);
+        let column = quote_ident(&to.name);
+        let object = format!("{}.{}", qualify(schema.as_deref(), table), to.name);
+        if from.default != to.default {
+            let sql = match &to.default {
+                Some(default) => {
+                    format!("ALTER TABLE {target} ALTER COLUMN {column} SET DEFAULT {default}")
+                }
+                None => format!("ALTER TABLE {target} ALTER COLUMN {column} DROP DEFAULT"),
+            };
+            phases
+                .transaction
+                .push(Step::new(format!("set default of {object}"), vec![sql]));
+        }
+        if from.identity != to.identity {
+            let generated = |identity| match identity {
+                schemasync_core::Identity::Always => "ALWAYS",
+                schemasync_core::Identity::ByDefault => "BY DEFAULT",
+            };
+            let sql = match (from.identity, to.identity) {
+                (Some(_), Some(identity)) => format!(
+                    "ALTER TABLE {target} ALTER COLUMN {column} SET GENERATED {}",
+                    generated(identity)
+                ),
+                (None, Some(identity)) => format!(
+                    "ALTER TABLE {target} ALTER COLUMN {column} ADD GENERATED {} AS IDENTITY",
+                    generated(identity)
+                ),
+                (_, None) => format!("ALTER TABLE {target} ALTER COLUMN {column} DROP IDENTITY"),
+            };
+            phases
+                .transaction
+                .push(Step::new(format!("change identity of {object}"), vec![sql]));
+        }
+        if from.nullable && !to.nullable {
+            self.set_not_null(schema, table, to, phases);
+        } else if !from.nullable && to.nullable {
+            phases.transaction.push(Step::new(
+                format!("drop NOT NULL of {object}"),
+                vec![format!(
+                    "ALTER TABLE {target} ALTER COLUMN {column} DROP NOT NULL"
+                )],
+            ));
+        }
+        Ok(())
+    }
+
+    /// `SET NOT NULL`; on an existing table through a validated CHECK, so the final
+    /// statement does not scan the table under ACCESS EXCLUSIVE.
+    fn set_not_null(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        column: &Column,
+        phases: &mut Phases,
+    ) {
+        let target = qualified(schema.as_deref(), table);
+        let quoted = quote_ident(&column.name);
+        let object = format!("{}.{}", qualify(schema.as_deref(), table), column.name);
+        let Some(existing) = self
+            .existing(schema, table)
+            .filter(|_| !self.options.unsafe_plain_ddl)
+        else {
+            phases.transaction.push(Step::new(
+                format!("set NOT NULL on {object}"),
+                vec![format!(
+                    "ALTER TABLE {target} ALTER COLUMN {quoted} SET NOT NULL"
+                )],
+            ));
+            return;
+        };
+        let check = format!("{table}_{}_not_null", column.name);
+        let check_name = quote_ident(&check);
+        let mut step = Step::new(
+            format!("set NOT NULL on {object} through a validated CHECK"),
+            vec![
+                format!("ALTER TABLE {target} DROP CONSTRAINT IF EXISTS {check_name}"),
+                format!("ALTER TABLE {target} ADD CONSTRAINT {check_name} CHECK ({quoted} IS NOT NULL) NOT VALID"),
+                format!("ALTER TABLE {target} VALIDATE CONSTRAINT {check_name}"),
+                format!("ALTER TABLE {target} ALTER COLUMN {quoted} SET NOT NULL"),
+                format!("ALTER TABLE {target} DROP CONSTRAINT {check_name}"),
+            ],
+        );
+        step.transactional = false;
+        step.lock = Some(format!(
+            "{SHARE_UPDATE_EXCLUSIVE} for the scan; ACCESS EXCLUSIVE briefly for each ALTER"
+        ));
+        step.hazards.push(Hazard::new(
+            HazardKind::Validation,
+            object.clone(),
+            format!("fails if {object} holds NULLs"),
+        ));
+        step.checks.push(DataCheck {
+            description: format!("add NOT NULL to {object}"),
+            remedy: "backfill them or give a default first".to_string(),
+            violations_sql: format!(
+                "SELECT {} FROM {target} WHERE {quoted} IS NULL",
+                key_expression(existing)
+            ),
+        });
+        phases.after.push(step);
+    }
+
+    fn add_index(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        index: &Index,
+        describe: String,
+        phases: &mut Phases,
+    ) -> Result<()> {
+        let Some(desired) = self.desired_table(schema, table) else {
+            return Err(Error::InvalidSchema(format!(
+                "index {} on {table}, which the desired schema lacks",
+                index.name
+            )));
+        };
+        match self
+            .existing(schema, table)
+            .filter(|_| !self.options.unsafe_plain_ddl)
+        {
+            Some(existing) => {
+                // An invalid index left by a failed concurrent build is dropped first.
+                let mut step = Step::new(
+                    describe,
+                    vec![
+                        format!(
+                            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                            qualified(schema.as_deref(), &index.name)
+                        ),
+                        ddl::create_index(desired, index, true),
+                    ],
+                );
+                step.transactional = false;
+                step.lock = Some(SHARE_UPDATE_EXCLUSIVE.to_string());
+                step.hazards.push(Hazard::new(
+                    HazardKind::IndexBuild,
+                    format!("{table}.{}", index.name),
+                    format!(
+                        "builds index {} concurrently over the rows of {table}",
+                        index.name
+                    ),
+                ));
+                if index.unique {
+                    let columns: Option<Vec<String>> =
+                        index.parts.iter().map(|p| p.column.clone()).collect();
+                    step.hazards.push(Hazard::new(
+                        HazardKind::Validation,
+                        format!("{table}.{}", index.name),
+                        format!(
+                            "fails if {table} holds duplicates for unique index {}",
+                            index.name
+                        ),
+                    ));
+                    if let (Some(columns), None) = (columns, &index.predicate) {
+                        step.checks.push(duplicates_check(
+                            existing,
+                            &columns,
+                            &format!("create unique index {} on {table}", index.name),
+                        ));
+                    }
+                }
+                phases.after.push(step);
+            }
+            None => phases.transaction.push(Step::new(
+                describe,
+                vec![ddl::create_index(desired, index, false)],
+            )),
+        }
+        Ok(())
+    }
+
+    fn validate_step(&self, schema: &Option<String>, table: &str, name: &str) -> Step {
+        let mut step = Step::new(
+            format!("validate constraint {name} on {table}"),
+            vec![format!(
+                "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+                qualified(schema.as_deref(), table),
+                quote_ident(name)
+            )],
+        );
+        step.transactional = false;
+        step.lock = Some(SHARE_UPDATE_EXCLUSIVE.to_string());
+        step
+    }
+
+    fn foreign_key_check(&self, existing: &Table, fk: &schemasync_core::ForeignKey) -> DataCheck {
+        let child = qualified(existing.schema.as_deref(), &existing.name);
+        let parent_schema = fk.referenced_schema.clone();
+        let parent = qualified(parent_schema.as_deref(), &fk.referenced_table);
+        let not_null = fk
+            .columns
+            .iter()
+            .map(|c| format!("c.{} IS NOT NULL", quote_ident(c)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let violations_sql = if self
+            .existing(&parent_schema, &fk.referenced_table)
+            .is_some()
+        {
+            let joined = fk
+                .columns
+                .iter()
+                .zip(&fk.referenced_columns)
+                .map(|(c, p)| format!("p.{} = c.{}", quote_ident(p), quote_ident(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            format!(
+                "SELECT {} FROM {child} AS c WHERE {not_null} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {joined})",
+                key_expression_for(existing, "c.")
+            )
+        } else {
+            format!(
+                "SELECT {} FROM {child} AS c WHERE {not_null}",
+                key_expression_for(existing, "c.")
+            )
+        };
+        DataCheck {
+            description: format!(
+                "add FOREIGN KEY ({}) REFERENCES {} to {}",
+                fk.columns.join(", "),
+                fk.referenced_table,
+                existing.name
+            ),
+            remedy: "delete or fix the rows that reference nothing first".to_string(),
+            violations_sql,
+        }
+    }
+
+    /// Recreates an enum whose labels were removed or reordered, converting its columns.
+    fn recreate_enum(&self, from: &EnumType, to: &EnumType, describe: String) -> Step {
+        let old = qualified(from.schema.as_deref(), &from.name);
+        let new_type = qualified(to.schema.as_deref(), &to.name);
+        let scratch = format!("{}_schemasync_old", from.name);
+        let mut sql = vec![
+            format!("ALTER TYPE {old} RENAME TO {}", quote_ident(&scratch)),
+            ddl::create_enum(to),
+        ];
+        let mut step_hazards = Vec::new();
+        for table in tables_using_enum(self.current, from) {
+            for column in table.columns.iter().filter(|c| uses_enum(c, from)) {
+                let target = qualified(table.schema.as_deref(), &table.name);
+                let quoted = quote_ident(&column.name);
+                if let Some(default) = &column.default {
+                    sql.push(format!(
+                        "ALTER TABLE {target} ALTER COLUMN {quoted} DROP DEFAULT"
+                    ));
+                    sql.push(format!(
+                        "ALTER TABLE {target} ALTER COLUMN {quoted} TYPE {new_type} USING {quoted}::text::{new_type}"
+                    ));
+                    sql.push(format!(
+                        "ALTER TABLE {target} ALTER COLUMN {quoted} SET DEFAULT {}",
+                        default.replace(&format!("::{}", from.name), &format!("::{}", to.name))
+                    ));
+                } else {
+                    sql.push(format!(
+                        "ALTER TABLE {target} ALTER COLUMN {quoted} TYPE {new_type} USING {quoted}::text::{new_type}"
+                    ));
+                }
+                step_hazards.push(Hazard::new(
+                    HazardKind::Validation,
+                    format!("{}.{}", table.name, column.name),
+                    format!(
+                        "fails if {}.{} holds a label {} no longer has",
+                        table.name, column.name, to.name
+                    ),
+                ));
+                step_hazards.push(Hazard::new(
+                    HazardKind::TableRewrite,
+                    format!("{}.{}", table.name, column.name),
+                    format!("rewrites {} to convert {}", table.name, column.name),
+                ));
+            }
+        }
+        sql.push(format!(
+            "DROP TYPE {}",
+            qualified(from.schema.as_deref(), &scratch)
+        ));
+        let mut step = Step::new(describe, sql);
+        step.hazards = step_hazards;
+        step
+    }
+}
+
+fn drop_constraint(schema: &Option<String>, table: &str, name: &str) -> String {
+    format!(
+        "ALTER TABLE {} DROP CONSTRAINT {}",
+        qualified(schema.as_deref(), table),
+        quote_ident(name)
+    )
+}
+
+/// Defaults that PostgreSQL must evaluate per row (and so rewrite the table for).
+fn is_volatile_default(default: &str) -> bool {
+    let lower = default.to_ascii_lowercase();
+    [
+        "random(",
+        "clock_timestamp(",
+        "gen_random_uuid(",
+        "uuid_generate",
+        "nextval(",
+        "timeofday(",
+    ]
+    .iter()
+    .any(|f| lower.contains(f))
+}
+
+/// Type changes PostgreSQL makes without rewriting the table.
+fn binary_coercible(from: &str, to: &str) -> bool {
+    let widen = |prefix: &str| {
+        let size = |t: &str| {
+            t.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('('))
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|n| n.parse::<u32>().ok())
+        };
+        matches!((size(from), size(to)), (Some(a), Some(b)) if b >= a)
+            || (from.starts_with(prefix) && to == prefix)
+    };
+    widen("character varying") || (from.starts_with("character varying") && to == "text")
+}
+
+/// An SQL expression naming a row for error messages: `id=4`.
+fn key_expression(table: &Table) -> String {
+    key_expression_for(table, "")
+}
+
+fn key_expression_for(table: &Table, alias: &str) -> String {
+    match &table.primary_key {
+        Some(pk) if !pk.columns.is_empty() => pk
+            .columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} || '=' || coalesce({alias}{}::text, 'NULL')",
+                    quote_literal(c),
+                    quote_ident(c)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" || ', ' || "),
+        _ => format!("'ctid=' || {alias}ctid::text"),
+    }
+}
+
+/// Rows whose values of `columns` appear more than once (NULLs never collide).
+fn duplicates_check(table: &Table, columns: &[String], description: &str) -> DataCheck {
+    let target = qualified(table.schema.as_deref(), &table.name);
+    let quoted: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+    let not_null = quoted
+        .iter()
+        .map(|c| format!("{c} IS NOT NULL"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    DataCheck {
+        description: description.to_string(),
+        remedy: "remove the duplicates first".to_string(),
+        violations_sql: format!(
+            "SELECT {} FROM {target} WHERE {not_null} AND ({}) IN (SELECT {} FROM {target} WHERE {not_null} GROUP BY {} HAVING count(*) > 1)",
+            key_expression(table),
+            quoted.join(", "),
+            quoted.join(", "),
+            quoted.join(", ")
+        ),
+    }
+}
+
+fn sequence_options(sequence: &Sequence) -> String {
+    let mut options = format!(
+        "AS {} INCREMENT BY {} START WITH {} CACHE {}",
+        sequence.data_type, sequence.increment, sequence.start, sequence.cache
+    );
+    match sequence.min_value {
+        Some(min) => options.push_str(&format!(" MINVALUE {min}")),
+        None => options.push_str(" NO MINVALUE"),
+    }
+    match sequence.max_value {
+        Some(max) => options.push_str(&format!(" MAXVALUE {max}")),
+        None => options.push_str(" NO MAXVALUE"),
+    }
+    options.push_str(if sequence.cycle {
+        " CYCLE"
+    } else {
+        " NO CYCLE"
+    });
+    options
+}
+
+fn alter_sequence(from: &Sequence, to: &Sequence, tables: &[Table]) -> Vec<String> {
+    let mut sql = vec![format!(
+        "ALTER SEQUENCE {} {}",
+        qualified(to.schema.as_deref(), &to.name),
+        sequence_options(to)
+    )];
+    if from.owned_by != to.owned_by {
+        sql.push(ddl::sequence_owned_by(
+            to,
+            to.owned_by.as_deref().unwrap_or(""),
+            tables,
+        ));
+    }
+    sql
+}
+
+/// `COMMENT ON` statements for a new table and its columns.
+fn table_comments(table: &Table) -> Vec<String> {
+    let target = qualified(table.schema.as_deref(), &table.name);
+    let mut sql = Vec::new();
+    if let Some(comment) = &table.comment {
+        sql.push(format!(
+            "COMMENT ON TABLE {target} IS {}",
+            quote_literal(comment)
+        ));
+    }
+    for column in &table.columns {
+        if let Some(comment) = &column.comment {
+            sql.push(format!(
+                "COMMENT ON COLUMN {target}.{} IS {}",
+                quote_ident(&column.name),
+                quote_literal(comment)
+            ));
+        }
+    }
+    sql
+}

@@ -1,0 +1,315 @@
+//! Declarative sync on a real PostgreSQL server: the database ends equal to the desired
+//! schema (a second plan is empty), rows are kept, existing tables get the lock-safe
+//! forms, and guards refuse before anything changes.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use postgres::Client;
+use schemasync_postgres::testing::TestDatabase;
+use schemasync_postgres::{
+    ApplyOptions, Driver, Error, HazardKind, PgDriver, PgOptions, Plan, Schema,
+};
+use std::time::Duration;
+
+struct Db {
+    database: TestDatabase,
+}
+
+impl Db {
+    fn with(sql: &str) -> Db {
+        let database = TestDatabase::create();
+        database.connect().batch_execute(sql).unwrap();
+        Db { database }
+    }
+
+    fn driver(&self) -> PgDriver {
+        PgDriver::connect(self.database.url(), PgOptions::default()).unwrap()
+    }
+
+    fn client(&self) -> Client {
+        self.database.connect()
+    }
+
+    fn desired(&self, sql: &str) -> Schema {
+        self.driver().normalize_sql(sql).unwrap()
+    }
+
+    fn plan(&self, desired: &Schema) -> Plan {
+        let mut driver = self.driver();
+        let current = driver.introspect().unwrap();
+        driver.plan(&current, desired).unwrap()
+    }
+
+    fn sync_with(&self, desired: &Schema, options: &ApplyOptions) -> Result<Plan, Error> {
+        let mut driver = self.driver();
+        let current = driver.introspect()?;
+        let plan = driver.plan(&current, desired)?;
+        driver.apply(&plan, desired, options)?;
+        Ok(plan)
+    }
+
+    /// Applies `sql` and asserts the database converged to it.
+    fn sync(&self, sql: &str, allow_data_loss: bool) -> Plan {
+        let desired = self.desired(sql);
+        let options = ApplyOptions {
+            allow_data_loss,
+            ..ApplyOptions::default()
+        };
+        let plan = self.sync_with(&desired, &options).unwrap();
+        let second = self.plan(&desired);
+        assert!(
+            second.is_empty(),
+            "second plan not empty:\n{}",
+            second.to_sql()
+        );
+        plan
+    }
+
+    fn rows(&self, sql: &str) -> Vec<String> {
+        self.client()
+            .query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect()
+    }
+
+    /// Everything a catalog query can tell about the managed objects, for "nothing changed".
+    fn catalog(&self) -> Vec<String> {
+        self.rows(
+            "SELECT c.relname || ':' || c.relkind::text || ':' || coalesce(string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY a.attnum), '')
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE n.nspname = 'public' GROUP BY c.relname, c.relkind ORDER BY 1",
+        )
+    }
+}
+
+fn sql_of(plan: &Plan) -> String {
+    plan.to_sql()
+}
+
+#[test]
+fn a_new_schema_is_created_on_an_empty_database() {
+    let db = Db::with("");
+    db.sync(
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+         CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE, mood mood DEFAULT 'ok');
+         CREATE TABLE posts (id serial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE, body text CHECK (body <> ''));
+         CREATE INDEX posts_user ON posts (user_id);
+         CREATE VIEW user_posts AS SELECT u.email, p.body FROM users u JOIN posts p ON p.user_id = u.id;
+         COMMENT ON TABLE users IS 'people';",
+        false,
+    );
+    db.client()
+        .batch_execute("INSERT INTO users (email) VALUES ('a@x'); INSERT INTO posts (user_id, body) VALUES (1, 'hi');")
+        .unwrap();
+    assert_eq!(
+        db.rows("SELECT email || ':' || body FROM user_posts"),
+        ["a@x:hi"]
+    );
+}
+
+#[test]
+fn an_index_on_an_existing_table_is_built_concurrently_outside_the_transaction() {
+    let db = Db::with(
+        "CREATE TABLE t (id int PRIMARY KEY, a text);
+         INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g;",
+    );
+    let plan = db.sync(
+        "CREATE TABLE t (id int PRIMARY KEY, a text); CREATE INDEX t_a ON t (a);",
+        false,
+    );
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| s.description.contains("add index t_a"))
+        .unwrap();
+    assert!(!step.transactional);
+    assert!(
+        step.sql
+            .iter()
+            .any(|s| s.contains("CREATE INDEX CONCURRENTLY")),
+        "{}",
+        sql_of(&plan)
+    );
+    assert!(plan.has_hazard(HazardKind::IndexBuild));
+    assert_eq!(db.rows("SELECT count(*)::text FROM t"), ["100"]);
+}
+
+#[test]
+fn foreign_keys_and_checks_on_existing_tables_are_added_not_valid_then_validated() {
+    let db = Db::with(
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int, n int);
+         INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1, 5);",
+    );
+    let plan = db.sync(
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id), n int CHECK (n > 0));",
+        false,
+    );
+    let sql = sql_of(&plan);
+    assert!(sql.contains("NOT VALID"), "{sql}");
+    assert!(sql.contains("VALIDATE CONSTRAINT"), "{sql}");
+    assert_eq!(
+        db.rows("SELECT conname || ':' || convalidated::text FROM pg_constraint WHERE conrelid = 'child'::regclass AND contype IN ('c', 'f') ORDER BY 1"),
+        ["child_n_check:true", "child_parent_id_fkey:true"]
+    );
+}
+
+#[test]
+fn set_not_null_on_an_existing_table_goes_through_a_validated_check() {
+    let db =
+        Db::with("CREATE TABLE t (id int PRIMARY KEY, a text); INSERT INTO t VALUES (1, 'x');");
+    let plan = db.sync(
+        "CREATE TABLE t (id int PRIMARY KEY, a text NOT NULL);",
+        false,
+    );
+    let sql = sql_of(&plan);
+    assert!(sql.contains("CHECK (\"a\" IS NOT NULL) NOT VALID"), "{sql}");
+    assert!(sql.contains("SET NOT NULL"), "{sql}");
+    assert_eq!(
+        db.rows("SELECT count(*)::text FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'c'"),
+        ["0"],
+        "the helper CHECK is gone"
+    );
+}
+
+#[test]
+fn not_null_on_a_column_with_nulls_is_refused_naming_the_rows_and_nothing_changes() {
+    let db = Db::with(
+        "CREATE TABLE users (id int PRIMARY KEY, email text);
+         INSERT INTO users VALUES (1, 'a'), (4, NULL), (9, NULL);",
+    );
+    let before = db.catalog();
+    let desired = db.desired("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);");
+    let error = db
+        .sync_with(&desired, &ApplyOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot add NOT NULL to users.email: 2 row(s) violate it (id=4; id=9); backfill them or give a default first"
+    );
+    assert_eq!(db.catalog(), before);
+}
+
+#[test]
+fn dropping_a_column_needs_the_flag() {
+    let db =
+        Db::with("CREATE TABLE t (id int PRIMARY KEY, gone text); INSERT INTO t VALUES (1, 'x');");
+    let before = db.catalog();
+    let desired = db.desired("CREATE TABLE t (id int PRIMARY KEY);");
+    let error = db
+        .sync_with(&desired, &ApplyOptions::default())
+        .unwrap_err();
+    assert!(matches!(error, Error::DataLossRefused { .. }), "{error}");
+    assert_eq!(db.catalog(), before);
+    db.sync("CREATE TABLE t (id int PRIMARY KEY);", true);
+    assert_eq!(db.rows("SELECT id::text FROM t"), ["1"]);
+}
+
+#[test]
+fn a_type_change_recreates_the_view_that_reads_the_column() {
+    let db = Db::with(
+        "CREATE TABLE t (id int PRIMARY KEY, n int);
+         CREATE VIEW big AS SELECT id, n FROM t WHERE n > 10;
+         INSERT INTO t VALUES (1, 5), (2, 50);",
+    );
+    let plan = db.sync(
+        "CREATE TABLE t (id int PRIMARY KEY, n bigint);
+         CREATE VIEW big AS SELECT id, n FROM t WHERE n > 10;",
+        false,
+    );
+    assert!(plan.has_hazard(HazardKind::TableRewrite));
+    assert_eq!(db.rows("SELECT id::text FROM big"), ["2"]);
+    assert_eq!(db.rows("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'n'"), ["bigint"]);
+}
+
+#[test]
+fn an_enum_value_is_added_in_place_before_the_transaction() {
+    let db = Db::with(
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');
+         CREATE TABLE t (id int PRIMARY KEY, m mood);
+         INSERT INTO t VALUES (1, 'happy');",
+    );
+    let plan = db.sync(
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+         CREATE TABLE t (id int PRIMARY KEY, m mood DEFAULT 'ok');",
+        false,
+    );
+    assert!(
+        sql_of(&plan).contains("ADD VALUE IF NOT EXISTS 'ok' BEFORE 'happy'"),
+        "{}",
+        sql_of(&plan)
+    );
+    assert_eq!(
+        db.rows("SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'mood'::regtype"),
+        ["sad,ok,happy"]
+    );
+}
+
+#[test]
+fn a_step_blocked_by_another_session_is_retried_then_reported_and_rolled_back() {
+    let db = Db::with("CREATE TABLE t (id int PRIMARY KEY);");
+    let mut blocker = db.client();
+    let mut holding = blocker.transaction().unwrap();
+    holding
+        .batch_execute("LOCK TABLE t IN ACCESS SHARE MODE")
+        .unwrap();
+    let options = PgOptions {
+        lock_timeout: Duration::from_millis(50),
+        lock_retries: 2,
+        ..PgOptions::default()
+    };
+    let mut driver = PgDriver::connect(db.database.url(), options).unwrap();
+    let desired = driver
+        .normalize_sql("CREATE TABLE t (id int PRIMARY KEY, x text); CREATE TABLE u (id int);")
+        .unwrap();
+    let current = driver.introspect().unwrap();
+    let plan = driver.plan(&current, &desired).unwrap();
+    let error = driver
+        .apply(&plan, &desired, &ApplyOptions::default())
+        .unwrap_err();
+    assert!(error.to_string().contains("gave up"), "{error}");
+    assert!(error.to_string().contains("3 attempts"), "{error}");
+    holding.rollback().unwrap();
+    assert_eq!(
+        db.rows("SELECT count(*)::text FROM pg_class WHERE relname = 'u'"),
+        ["0"],
+        "the transaction phase rolled back as a whole"
+    );
+}
+
+#[test]
+fn a_rename_hint_renames_a_column_keeping_its_values() {
+    let db = Db::with(
+        "CREATE TABLE t (id int PRIMARY KEY, mail text); INSERT INTO t VALUES (1, 'a@x');",
+    );
+    let mut desired = db.desired("CREATE TABLE t (id int PRIMARY KEY, email text);");
+    desired.tables[0].columns[1].renamed_from = Some("mail".into());
+    let plan = db.sync_with(&desired, &ApplyOptions::default()).unwrap();
+    assert!(!plan.has_hazard(HazardKind::DataLoss));
+    assert_eq!(db.rows("SELECT email FROM t"), ["a@x"]);
+}
+
+#[test]
+fn the_apply_is_recorded_in_the_history_table() {
+    let db = Db::with("");
+    let desired = db.desired("CREATE TABLE t (id int);");
+    db.sync_with(
+        &desired,
+        &ApplyOptions {
+            label: Some("v1".into()),
+            ..ApplyOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        db.rows("SELECT label || ':' || schema_hash FROM public.schemasync_history"),
+        [format!("v1:{}", desired.fingerprint())]
+    );
+    assert!(
+        db.plan(&desired).is_empty(),
+        "the history table is never drift"
+    );
+}
