@@ -5,13 +5,15 @@
 //! library crates; this module only wires them to arguments and output. It writes
 //! results to the `out` it is given and nothing else to stdout.
 
-use crate::cli::{ApplyArgs, Cli, Command, InspectFormat, PlanFormat, StatusFormat};
+use crate::cli::{ApplyArgs, Cli, Command, InspectFormat, MoveArgs, PlanFormat, StatusFormat};
 use crate::config::{self, Config};
+use crate::migrations;
 use crate::progress::TerminalProgress;
 use crate::render;
 use crate::url::DatabaseUrl;
 use crate::Exit;
 use schemasync_core::format::{render_schema, SchemaFormat};
+use schemasync_core::migrate::{Direction, Revision};
 use schemasync_core::source::load_desired;
 use schemasync_core::{ApplyOptions, Driver, Error, Plan, Result, Schema};
 use schemasync_sqlite::SqliteDriver;
@@ -36,28 +38,93 @@ enum Missing {
 }
 
 /// Runs the parsed command line, writing results to `out`.
-pub(crate) fn execute(cli: Cli, out: &mut dyn Write) -> Result<Exit> {
+pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Result<Exit> {
     let config = Config::load(cli.config.as_deref())?;
-    let (url, _) = config::resolve_database_url(
+    let naming = config.naming.clone();
+    let dir = cli.migrations.as_path();
+    let src = migrations::Source { dir, in_code };
+    // Resolved now, reported only by commands that need a database.
+    let ctx = config::resolve_database_url(
         cli.database_url.as_deref(),
         |name| std::env::var(name).ok(),
         &config,
-    )?;
-    let busy_timeout = config::resolve_busy_timeout(cli.busy_timeout, &config)?;
-    let ctx = Context {
+    )
+    .and_then(|(url, _)| {
+        let busy_timeout = config::resolve_busy_timeout(cli.busy_timeout, &config)?;
+        Ok((url, busy_timeout))
+    })
+    .map(|(url, busy_timeout)| Context {
         url,
         config,
         busy_timeout,
-    };
+    });
     match cli.command {
-        Command::Inspect { format } => inspect(&ctx, format, out),
-        Command::Plan { schema, format } => plan(&ctx, &schema.schema, format, out),
-        Command::Apply(args) => apply(&ctx, &args, out),
-        Command::Check { schema } => check(&ctx, &schema.schema, out),
-        Command::Status { format } => status(&ctx, format, out),
-        Command::Backup { to } => backup(&ctx, to.as_deref(), out),
-        Command::Restore { file, no_backup } => restore(&ctx, &file, no_backup, out),
+        Command::Inspect { format } => inspect(&ctx?, format, out),
+        Command::Plan { schema, format } => plan(&ctx?, &schema.schema, format, out),
+        Command::Apply(args) => apply(&ctx?, &args, out),
+        Command::Check { schema } => check(&ctx?, src, &schema.schema, out),
+        Command::Status { format } => status(&ctx?, src, format, out),
+        Command::Backup { to } => backup(&ctx?, to.as_deref(), out),
+        Command::Restore { file, no_backup } => restore(&ctx?, &file, no_backup, out),
+        Command::Init => migrations::init(dir, out),
+        Command::Revision(args) => migrations::revision(src, &args, &naming, out),
+        Command::Upgrade(args) => migrate(&ctx?, src, Direction::Up, &args, out),
+        Command::Downgrade(args) => migrate(&ctx?, src, Direction::Down, &args, out),
+        Command::Current => {
+            let registry = src.registry()?;
+            let mut driver = open(&ctx?, Missing::Refuse)?;
+            migrations::current(&mut driver, &registry, out)
+        }
+        Command::History { range, verbose } => {
+            migrations::history(src, range.as_deref(), verbose, out)
+        }
+        Command::Heads => migrations::heads(src, out),
+        Command::Branches => migrations::branches(src, out),
+        Command::Merge { message, revisions } => migrations::merge(src, &message, &revisions, out),
+        Command::Stamp { target } => {
+            let registry = src.registry()?;
+            let mut driver = open(&ctx?, Missing::Create)?;
+            migrations::stamp(&mut driver, &registry, &target, out)
+        }
+        Command::Show { revision } => migrations::show(src, &revision, out),
+        Command::Verify => migrations::verify(src, out),
     }
+}
+
+/// `upgrade` and `downgrade`. `--sql` never creates or writes the database (a missing
+/// file reads as empty); a run that created the file removes it again if it fails
+/// before committing anything.
+fn migrate(
+    ctx: &Context,
+    src: migrations::Source<'_>,
+    direction: Direction,
+    args: &MoveArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let registry = src.registry()?;
+    if args.sql {
+        let mut driver = if sqlite_file_missing(&ctx.url) {
+            SqliteDriver::open_in_memory()?
+        } else {
+            open(ctx, Missing::Refuse)?
+        };
+        return migrations::migrate(&mut driver, &registry, direction, args, out);
+    }
+    let missing = if direction == Direction::Up {
+        Missing::Create
+    } else {
+        Missing::Refuse
+    };
+    let created = sqlite_file_missing(&ctx.url);
+    let result = open(ctx, missing)
+        .and_then(|mut driver| migrations::migrate(&mut driver, &registry, direction, args, out));
+    if let (true, Err(_), DatabaseUrl::Sqlite { path }) = (created, &result, &ctx.url) {
+        // Only a file nothing was committed to: a failure after some revisions keeps them.
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    result
 }
 
 fn inspect(ctx: &Context, format: InspectFormat, out: &mut dyn Write) -> Result<Exit> {
@@ -152,10 +219,18 @@ fn apply_to_database(ctx: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Re
     Ok(Exit::Success)
 }
 
-fn check(ctx: &Context, schema_file: &Path, out: &mut dyn Write) -> Result<Exit> {
+fn check(
+    ctx: &Context,
+    src: migrations::Source<'_>,
+    schema_file: &Path,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     let mut driver = open(ctx, Missing::Refuse)?;
     let (plan, _) = plan_for(&mut driver, ctx, schema_file)?;
     let shown = schema_file.display().to_string();
+    if let Some(line) = migrations::revision_status(&mut driver, src)? {
+        emit(out, &line)?;
+    }
     if plan.is_empty() {
         emit(out, &format!("No drift: the database matches {shown}.\n"))?;
         Ok(Exit::Success)
@@ -165,11 +240,22 @@ fn check(ctx: &Context, schema_file: &Path, out: &mut dyn Write) -> Result<Exit>
     }
 }
 
-fn status(ctx: &Context, format: StatusFormat, out: &mut dyn Write) -> Result<Exit> {
+fn status(
+    ctx: &Context,
+    src: migrations::Source<'_>,
+    format: StatusFormat,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     let mut driver = open(ctx, Missing::Refuse)?;
     let status = driver.status()?;
     let text = match format {
-        StatusFormat::Text => render::status_text(&ctx.url, &status),
+        StatusFormat::Text => {
+            let mut text = render::status_text(&ctx.url, &status);
+            if let Some(line) = migrations::revision_status(&mut driver, src)? {
+                text.push_str(&line);
+            }
+            text
+        }
         StatusFormat::Json => render::status_json(&ctx.url, &status)?,
     };
     emit(out, &text)?;

@@ -19,12 +19,14 @@
 pub mod cli;
 mod commands;
 pub mod config;
+mod migrations;
 mod progress;
 mod render;
 pub mod url;
 
 pub use cli::Cli;
 pub use config::Config;
+pub use schemasync_core::migrate::Revision;
 pub use url::DatabaseUrl;
 
 use clap::Parser;
@@ -43,13 +45,15 @@ pub enum Exit {
     Success,
     /// `check` found the database differs from the schema (exit code 1).
     Difference,
+    /// A command refused to do what was asked, saying why (exit code 1).
+    Refused,
 }
 
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> ExitCode {
         match exit {
             Exit::Success => ExitCode::SUCCESS,
-            Exit::Difference => ExitCode::from(1),
+            Exit::Difference | Exit::Refused => ExitCode::from(1),
         }
     }
 }
@@ -70,6 +74,38 @@ pub fn exit_code_for(error: &Error) -> ExitCode {
 /// Unless `RUST_BACKTRACE` is set, this installs a panic hook that reports a panic as
 /// one `error:` line (exit code 2) instead of a backtrace hint.
 pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_with(args, Vec::new())
+}
+
+/// Like [`run`], with revisions registered in code (Rust-code migrations, built with
+/// [`Revision::from_code`]) joining those of the migrations folder: an application builds
+/// its own `schemasync` binary with its data migrations this way.
+///
+/// ```no_run
+/// use schemasync_cli::Revision;
+/// use schemasync_core::migrate::{Executor, Migration};
+/// use std::sync::Arc;
+/// struct Backfill;
+/// impl Migration for Backfill {
+///     fn up(&self, db: &mut dyn Executor) -> schemasync_core::Result<()> {
+///         db.execute("UPDATE users SET handle = lower(name) WHERE handle IS NULL")?;
+///         Ok(())
+///     }
+///     fn down(&self, _db: &mut dyn Executor) -> schemasync_core::Result<()> {
+///         Ok(())
+///     }
+/// }
+/// fn main() -> std::process::ExitCode {
+///     let backfill = Revision::from_code("c0de00000001", vec!["ba21b397a77a".into()],
+///         "backfill handle", Arc::new(Backfill));
+///     schemasync_cli::run_with(std::env::args_os(), vec![backfill])
+/// }
+/// ```
+pub fn run_with<I, T>(args: I, revisions: Vec<Revision>) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -101,8 +137,9 @@ where
         }));
     }
     let mut stdout = std::io::stdout().lock();
-    let outcome =
-        std::panic::catch_unwind(AssertUnwindSafe(|| commands::execute(cli, &mut stdout)));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        commands::execute(cli, &revisions, &mut stdout)
+    }));
     match outcome {
         Ok(Ok(exit)) => exit.into(),
         Ok(Err(Error::Io { path, source }))

@@ -98,6 +98,12 @@ pub trait Driver {
     /// per entry, in dependency order (what `inspect --format sql` prints).
     fn render_sql(&self, schema: &Schema) -> Vec<String>;
 
+    /// The plan as the script that runs it, session settings and transaction boundaries
+    /// included (what `plan --format sql` and offline `--sql` print).
+    fn script(&self, plan: &Plan) -> String {
+        plan.to_sql()
+    }
+
     /// Plans the changes that turn `current` into `desired`.
     fn plan(&mut self, current: &Schema, desired: &Schema) -> Result<Plan>;
 

@@ -131,6 +131,33 @@ impl Driver for PgDriver {
             .collect()
     }
 
+    fn script(&self, plan: &Plan) -> String {
+        let mut out = format!(
+            "SET lock_timeout = '{}ms';\n",
+            self.options.lock_timeout.as_millis()
+        );
+        let mut in_transaction = false;
+        for step in &plan.steps {
+            if step.transactional != in_transaction {
+                out.push_str(if step.transactional {
+                    "BEGIN;\n"
+                } else {
+                    "COMMIT;\n"
+                });
+                in_transaction = step.transactional;
+            }
+            out.push_str(&format!("-- {}\n", step.description));
+            for statement in &step.sql {
+                out.push_str(statement.trim_end().trim_end_matches(';'));
+                out.push_str(";\n");
+            }
+        }
+        if in_transaction {
+            out.push_str("COMMIT;\n");
+        }
+        out
+    }
+
     fn plan(&mut self, current: &Schema, desired: &Schema) -> Result<Plan> {
         planner::plan(current, desired, &self.diff_options(), &self.options)
     }

@@ -360,6 +360,7 @@ mod tests {
         assert_eq!(loaded.up, revision.up);
         assert_eq!(loaded.down, revision.down);
         assert_eq!(loaded.checksum(), revision.checksum());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -385,6 +386,7 @@ mod tests {
             .check_dialect(Dialect::Postgres, &loaded.id, "up")
             .is_err());
         assert_ne!(loaded.checksum(), before);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -394,6 +396,7 @@ mod tests {
         std::fs::write(&path, "id = \"abc\"\n[up.sql]\nmysql = \"x\"\n").unwrap();
         let err = Revision::load(&path).unwrap_err().to_string();
         assert!(err.contains("unknown dialect `mysql`"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn tempfile_dir() -> PathBuf {
