@@ -6,8 +6,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Keep SQLite (and, next, PostgreSQL) schemas in sync with a declared schema, with
-/// backups before risky changes.
+/// Keep SQLite and PostgreSQL schemas in sync with a declared schema, with backups
+/// before risky changes and lock-safe DDL.
 #[derive(Debug, Parser)]
 #[command(name = "schemasync", version, about)]
 pub struct Cli {
@@ -28,6 +28,23 @@ pub struct Cli {
     /// Seconds to wait for another connection's lock [default: 5]
     #[arg(long, global = true, value_name = "SECS")]
     pub busy_timeout: Option<f64>,
+
+    /// PostgreSQL: milliseconds each statement may wait for a lock before it is retried
+    #[arg(long, global = true, value_name = "MS", default_value_t = 100)]
+    pub lock_timeout: u64,
+
+    /// PostgreSQL: how often a statement that timed out waiting for a lock is retried
+    #[arg(long, global = true, value_name = "N", default_value_t = 5)]
+    pub lock_retries: u32,
+
+    /// PostgreSQL: plain DDL without CONCURRENTLY / NOT VALID (for empty databases)
+    #[arg(long, global = true)]
+    pub unsafe_plain_ddl: bool,
+
+    /// PostgreSQL: server for the scratch databases that normalise desired schemas
+    /// [default: the target server]
+    #[arg(long, global = true, value_name = "URL")]
+    pub dev_url: Option<String>,
 
     /// What to do.
     #[command(subcommand)]
@@ -164,8 +181,9 @@ pub struct MoveArgs {
 /// The `--schema FILE` argument.
 #[derive(Debug, Args)]
 pub struct SchemaArg {
-    /// Desired schema: .sql (DDL), .toml, .json or .yaml.
-    #[arg(long, value_name = "FILE")]
+    /// Desired schema: .sql (DDL), .toml, .json or .yaml, or the URL of another
+    /// database of the same dialect to compare with.
+    #[arg(long, value_name = "FILE|URL")]
     pub schema: PathBuf,
 }
 

@@ -13,9 +13,10 @@ use crate::render;
 use crate::url::DatabaseUrl;
 use crate::Exit;
 use schemasync_core::format::{render_schema, SchemaFormat};
-use schemasync_core::migrate::{Direction, Revision};
+use schemasync_core::migrate::{Direction, Revision, VersionStore};
 use schemasync_core::source::load_desired;
 use schemasync_core::{ApplyOptions, Driver, Error, Plan, Result, Schema};
+use schemasync_postgres::{PgDriver, PgOptions};
 use schemasync_sqlite::SqliteDriver;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,44 @@ struct Context {
     url: DatabaseUrl,
     config: Config,
     busy_timeout: Duration,
+    postgres: PgOptions,
+}
+
+/// An open database of either dialect.
+enum Database {
+    Sqlite(SqliteDriver),
+    Postgres(Box<PgDriver>),
+}
+
+impl Database {
+    /// The driver, for everything declarative.
+    fn driver(&mut self) -> &mut dyn Driver {
+        match self {
+            Database::Sqlite(driver) => driver,
+            Database::Postgres(driver) => driver.as_mut(),
+        }
+    }
+
+    /// The driver as a version store, for versioned migrations.
+    fn versions(&mut self) -> Result<&mut dyn VersionStore> {
+        match self {
+            Database::Sqlite(driver) => Ok(driver),
+            Database::Postgres(_) => Err(Error::Unsupported(
+                "versioned migrations on PostgreSQL are not built yet; use `apply` (declarative sync) there"
+                    .to_string(),
+            )),
+        }
+    }
+
+    /// A verified backup in `dir`, named per SPEC §5 (SQLite only).
+    fn backup_into(&mut self, dir: &Path) -> Result<PathBuf> {
+        match self {
+            Database::Sqlite(driver) => driver.backup_into(dir),
+            Database::Postgres(_) => Err(Error::Unsupported(
+                "backups of PostgreSQL databases are not built yet; use pg_dump".to_string(),
+            )),
+        }
+    }
 }
 
 /// Whether a command may create a missing database file.
@@ -57,6 +96,12 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         url,
         config,
         busy_timeout,
+        postgres: PgOptions {
+            lock_timeout: Duration::from_millis(cli.lock_timeout),
+            lock_retries: cli.lock_retries,
+            unsafe_plain_ddl: cli.unsafe_plain_ddl,
+            dev_url: cli.dev_url.clone(),
+        },
     });
     match cli.command {
         Command::Inspect { format } => inspect(&ctx?, format, out),
@@ -72,8 +117,8 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         Command::Downgrade(args) => migrate(&ctx?, src, Direction::Down, &args, out),
         Command::Current => {
             let registry = src.registry()?;
-            let mut driver = open(&ctx?, Missing::Refuse)?;
-            migrations::current(&mut driver, &registry, out)
+            let mut database = open(&ctx?, Missing::Refuse)?;
+            migrations::current(database.versions()?, &registry, out)
         }
         Command::History { range, verbose } => {
             migrations::history(src, range.as_deref(), verbose, out)
@@ -83,8 +128,8 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         Command::Merge { message, revisions } => migrations::merge(src, &message, &revisions, out),
         Command::Stamp { target } => {
             let registry = src.registry()?;
-            let mut driver = open(&ctx?, Missing::Create)?;
-            migrations::stamp(&mut driver, &registry, &target, out)
+            let mut database = open(&ctx?, Missing::Create)?;
+            migrations::stamp(database.versions()?, &registry, &target, out)
         }
         Command::Show { revision } => migrations::show(src, &revision, out),
         Command::Verify => migrations::verify(src, out),
@@ -103,12 +148,12 @@ fn migrate(
 ) -> Result<Exit> {
     let registry = src.registry()?;
     if args.sql {
-        let mut driver = if sqlite_file_missing(&ctx.url) {
-            SqliteDriver::open_in_memory()?
+        let mut database = if sqlite_file_missing(&ctx.url) {
+            Database::Sqlite(SqliteDriver::open_in_memory()?)
         } else {
             open(ctx, Missing::Refuse)?
         };
-        return migrations::migrate(&mut driver, &registry, direction, args, out);
+        return migrations::migrate(database.versions()?, &registry, direction, args, out);
     }
     let missing = if direction == Direction::Up {
         Missing::Create
@@ -116,8 +161,9 @@ fn migrate(
         Missing::Refuse
     };
     let created = sqlite_file_missing(&ctx.url);
-    let result = open(ctx, missing)
-        .and_then(|mut driver| migrations::migrate(&mut driver, &registry, direction, args, out));
+    let result = open(ctx, missing).and_then(|mut database| {
+        migrations::migrate(database.versions()?, &registry, direction, args, out)
+    });
     if let (true, Err(_), DatabaseUrl::Sqlite { path }) = (created, &result, &ctx.url) {
         // Only a file nothing was committed to: a failure after some revisions keeps them.
         if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
@@ -128,7 +174,8 @@ fn migrate(
 }
 
 fn inspect(ctx: &Context, format: InspectFormat, out: &mut dyn Write) -> Result<Exit> {
-    let mut driver = open(ctx, Missing::Refuse)?;
+    let mut database = open(ctx, Missing::Refuse)?;
+    let driver = database.driver();
     let schema = driver.introspect()?;
     let text = match format {
         InspectFormat::Sql => driver
@@ -151,20 +198,21 @@ fn plan(
     format: PlanFormat,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let mut driver = match open(ctx, Missing::Refuse) {
+    let mut database = match open(ctx, Missing::Refuse) {
         Err(_) if sqlite_file_missing(&ctx.url) => {
             eprintln!(
                 "note: {} does not exist yet; planning against an empty database",
                 ctx.url
             );
-            SqliteDriver::open_in_memory()?
+            Database::Sqlite(SqliteDriver::open_in_memory()?)
         }
         opened => opened?,
     };
-    let (plan, _) = plan_for(&mut driver, ctx, schema_file)?;
+    let driver = database.driver();
+    let (plan, _) = plan_for(driver, ctx, schema_file)?;
     let text = match format {
         PlanFormat::Text => render::plan_text(&plan),
-        PlanFormat::Sql => render::plan_sql(&plan),
+        PlanFormat::Sql => render::plan_sql(&plan, |plan| driver.script(plan)),
         PlanFormat::Json => render::plan_json(&plan)?,
     };
     emit(out, &text)?;
@@ -184,8 +232,9 @@ fn apply(ctx: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Result<Exit> {
 }
 
 fn apply_to_database(ctx: &Context, args: &ApplyArgs, out: &mut dyn Write) -> Result<Exit> {
-    let mut driver = open(ctx, Missing::Create)?;
-    let (plan, desired) = plan_for(&mut driver, ctx, &args.schema.schema)?;
+    let mut database = open(ctx, Missing::Create)?;
+    let driver = database.driver();
+    let (plan, desired) = plan_for(driver, ctx, &args.schema.schema)?;
     if plan.is_empty() {
         emit(out, &format!("{}\n", render::NO_CHANGES))?;
         return Ok(Exit::Success);
@@ -225,11 +274,13 @@ fn check(
     schema_file: &Path,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let mut driver = open(ctx, Missing::Refuse)?;
-    let (plan, _) = plan_for(&mut driver, ctx, schema_file)?;
+    let mut database = open(ctx, Missing::Refuse)?;
+    let (plan, _) = plan_for(database.driver(), ctx, schema_file)?;
     let shown = schema_file.display().to_string();
-    if let Some(line) = migrations::revision_status(&mut driver, src)? {
-        emit(out, &line)?;
+    if let Database::Sqlite(driver) = &mut database {
+        if let Some(line) = migrations::revision_status(driver, src)? {
+            emit(out, &line)?;
+        }
     }
     if plan.is_empty() {
         emit(out, &format!("No drift: the database matches {shown}.\n"))?;
@@ -246,13 +297,15 @@ fn status(
     format: StatusFormat,
     out: &mut dyn Write,
 ) -> Result<Exit> {
-    let mut driver = open(ctx, Missing::Refuse)?;
-    let status = driver.status()?;
+    let mut database = open(ctx, Missing::Refuse)?;
+    let status = database.driver().status()?;
     let text = match format {
         StatusFormat::Text => {
             let mut text = render::status_text(&ctx.url, &status);
-            if let Some(line) = migrations::revision_status(&mut driver, src)? {
-                text.push_str(&line);
+            if let Database::Sqlite(driver) = &mut database {
+                if let Some(line) = migrations::revision_status(driver, src)? {
+                    text.push_str(&line);
+                }
             }
             text
         }
@@ -263,13 +316,13 @@ fn status(
 }
 
 fn backup(ctx: &Context, to: Option<&Path>, out: &mut dyn Write) -> Result<Exit> {
-    let mut driver = open(ctx, Missing::Refuse)?;
+    let mut database = open(ctx, Missing::Refuse)?;
     let written = match to {
         Some(file) => {
-            driver.backup(file)?;
+            database.driver().backup(file)?;
             file.to_path_buf()
         }
-        None => driver.backup_into(&required_backup_dir(ctx)?)?,
+        None => database.backup_into(&required_backup_dir(ctx)?)?,
     };
     emit(out, &format!("Backup written to {}.\n", shown(&written)))?;
     Ok(Exit::Success)
@@ -286,15 +339,15 @@ fn restore(ctx: &Context, file: &Path, no_backup: bool, out: &mut dyn Write) -> 
         DatabaseUrl::Sqlite { path } => std::fs::metadata(path).is_ok_and(|m| m.len() > 0),
         _ => false,
     };
-    let mut driver = open(ctx, Missing::Create)?;
+    let mut database = open(ctx, Missing::Create)?;
     if had_content && !no_backup {
-        let saved = driver.backup_into(&required_backup_dir(ctx)?)?;
+        let saved = database.backup_into(&required_backup_dir(ctx)?)?;
         emit(
             out,
             &format!("Backup of the current database: {}\n", shown(&saved)),
         )?;
     }
-    driver.restore(file)?;
+    database.driver().restore(file)?;
     emit(
         out,
         &format!("Restored {} into {}.\n", file.display(), ctx.url),
@@ -302,17 +355,48 @@ fn restore(ctx: &Context, file: &Path, no_backup: bool, out: &mut dyn Write) -> 
     Ok(Exit::Success)
 }
 
-/// Loads the desired schema through `driver`, introspects the live one and plans.
-fn plan_for(driver: &mut dyn Driver, ctx: &Context, schema_file: &Path) -> Result<(Plan, Schema)> {
-    let desired = load_desired(schema_file, driver, &ctx.config.naming)?;
+/// Loads the desired schema through `driver` (from a file, or by introspecting the
+/// database another URL names), introspects the live one and plans.
+fn plan_for(driver: &mut dyn Driver, ctx: &Context, schema: &Path) -> Result<(Plan, Schema)> {
+    let desired = match other_database(ctx, schema)? {
+        Some(mut other) => {
+            let other = other.driver();
+            if other.dialect() != driver.dialect() {
+                return Err(Error::Usage(format!(
+                    "cannot compare a {} database with a {} one",
+                    driver.dialect(),
+                    other.dialect()
+                )));
+            }
+            other.introspect()?
+        }
+        None => load_desired(schema, driver, &ctx.config.naming)?,
+    };
     let current = driver.introspect()?;
     let plan = driver.plan(&current, &desired)?;
     Ok((plan, desired))
 }
 
+/// The database a `--schema` argument names when it is a URL rather than a file.
+fn other_database(ctx: &Context, schema: &Path) -> Result<Option<Database>> {
+    let text = schema.to_string_lossy();
+    if !["sqlite:", "postgres:", "postgresql:"]
+        .iter()
+        .any(|scheme| text.starts_with(scheme))
+    {
+        return Ok(None);
+    }
+    let url: DatabaseUrl = text.parse()?;
+    open_url(ctx, &url, Missing::Refuse).map(Some)
+}
+
 /// Opens the database the context names.
-fn open(ctx: &Context, missing: Missing) -> Result<SqliteDriver> {
-    match &ctx.url {
+fn open(ctx: &Context, missing: Missing) -> Result<Database> {
+    open_url(ctx, &ctx.url, missing)
+}
+
+fn open_url(ctx: &Context, url: &DatabaseUrl, missing: Missing) -> Result<Database> {
+    match url {
         DatabaseUrl::Sqlite { path } => {
             if missing == Missing::Refuse && !path.exists() {
                 return Err(Error::Usage(format!(
@@ -320,12 +404,13 @@ fn open(ctx: &Context, missing: Missing) -> Result<SqliteDriver> {
                     path.display()
                 )));
             }
-            SqliteDriver::open(path, ctx.busy_timeout)
+            SqliteDriver::open(path, ctx.busy_timeout).map(Database::Sqlite)
         }
-        DatabaseUrl::SqliteMemory => SqliteDriver::open_in_memory(),
-        DatabaseUrl::Postgres(url) => Err(Error::Unsupported(format!(
-            "PostgreSQL is not supported yet ({url}); use a sqlite: URL"
-        ))),
+        DatabaseUrl::SqliteMemory => SqliteDriver::open_in_memory().map(Database::Sqlite),
+        DatabaseUrl::Postgres(postgres) => {
+            PgDriver::connect(&postgres.connection_string(), ctx.postgres.clone())
+                .map(|driver| Database::Postgres(Box::new(driver)))
+        }
     }
 }
 

@@ -68,12 +68,12 @@ pub(crate) fn plan_json(plan: &Plan) -> Result<String> {
     to_json(plan)
 }
 
-/// The plan as one SQL script; a comment when there is nothing to do.
-pub(crate) fn plan_sql(plan: &Plan) -> String {
+/// The plan as the script the driver runs; a comment when there is nothing to do.
+pub(crate) fn plan_sql(plan: &Plan, script: impl FnOnce(&Plan) -> String) -> String {
     if plan.is_empty() {
         return format!("-- {NO_CHANGES}\n");
     }
-    plan.to_sql()
+    script(plan)
 }
 
 /// What `check` prints on drift: each dialect-neutral change on its own line.
@@ -214,7 +214,7 @@ mod tests {
             steps: Vec::new(),
         };
         assert_eq!(plan_text(&plan), "No changes.\n");
-        assert_eq!(plan_sql(&plan), "-- No changes.\n");
+        assert_eq!(plan_sql(&plan, Plan::to_sql), "-- No changes.\n");
     }
 
     #[test]

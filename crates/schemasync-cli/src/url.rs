@@ -175,19 +175,29 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-impl fmt::Debug for PostgresUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PostgresUrl({self})")
+impl PostgresUrl {
+    /// The URL with its password, for handing to the driver; never print it.
+    pub fn connection_string(&self) -> String {
+        let mut url = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write(&mut url, true);
+        url
     }
-}
 
-impl fmt::Display for PostgresUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// Writes the URL; the password (and `password=` parameters) only when `reveal`.
+    fn write(&self, f: &mut impl fmt::Write, reveal: bool) -> fmt::Result {
         write!(f, "{}://", self.scheme)?;
+        let password = |secret: &Secret| {
+            if reveal {
+                secret.expose().to_string()
+            } else {
+                secret.to_string()
+            }
+        };
         match (&self.user, &self.password) {
-            (Some(user), Some(password)) => write!(f, "{user}:{password}@")?,
+            (Some(user), Some(secret)) => write!(f, "{user}:{}@", password(secret))?,
             (Some(user), None) => write!(f, "{user}@")?,
-            (None, Some(password)) => write!(f, ":{password}@")?,
+            (None, Some(secret)) => write!(f, ":{}@", password(secret))?,
             (None, None) => {}
         }
         f.write_str(&self.host)?;
@@ -204,7 +214,7 @@ impl fmt::Display for PostgresUrl {
                     f.write_str("&")?;
                 }
                 match pair.split_once('=') {
-                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                    Some((key, _)) if !reveal && key.to_ascii_lowercase().contains("password") => {
                         write!(f, "{key}=***")?
                     }
                     _ => f.write_str(pair)?,
@@ -212,6 +222,18 @@ impl fmt::Display for PostgresUrl {
             }
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PostgresUrl({self})")
+    }
+}
+
+impl fmt::Display for PostgresUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, false)
     }
 }
 

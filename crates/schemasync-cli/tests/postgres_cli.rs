@@ -1,0 +1,274 @@
+//! End-to-end tests of the `schemasync` binary against a real PostgreSQL server (a fresh
+//! database per test, SPEC §11), including the Chinook real-world schema with its data.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use schemasync_postgres::testing::TestDatabase;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(dir: &Path, url: &str, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_schemasync"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .unwrap();
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The test database's URL with a password in it (trust auth ignores it), so tests can
+/// check that it is never printed.
+fn url_with_password(database: &TestDatabase) -> String {
+    database
+        .url()
+        .replacen("postgres://postgres@", "postgres://postgres:s3cret-pw@", 1)
+}
+
+fn chinook() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-schemas/postgres/chinook")
+}
+
+/// Loads a file with psql, as the real-schemas README prescribes (its data uses COPY).
+fn psql(database: &TestDatabase, file: &Path) {
+    let status = Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", database.url(), "-f"])
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("psql is needed to load the real-world schemas' data");
+    assert!(status.success(), "psql failed on {}", file.display());
+}
+
+fn counts(database: &TestDatabase) -> Vec<(String, i64)> {
+    let mut client = database.connect();
+    let tables: Vec<String> = client
+        .query(
+            "SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind = 'r' AND relname NOT LIKE 'schemasync%' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    tables
+        .into_iter()
+        .map(|t| {
+            let n: i64 = client
+                .query_one(&format!("SELECT count(*) FROM {t}"), &[])
+                .unwrap()
+                .get(0);
+            (t, n)
+        })
+        .collect()
+}
+
+#[test]
+fn apply_then_check_is_clean_and_the_password_never_shows() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_with_password(&database);
+    write(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
+         CREATE INDEX users_email ON users (email);",
+    );
+
+    let applied = run(dir.path(), &url, &["apply", "--schema", "schema.sql"]);
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let check = run(dir.path(), &url, &["check", "--schema", "schema.sql"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let status = run(dir.path(), &url, &["status"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(status.stdout.contains("users"), "{}", status.stdout);
+    let broken = run(dir.path(), &url, &["plan", "--schema", "missing.sql"]);
+    assert_eq!(broken.code, 2);
+    for output in [&applied, &check, &status, &broken] {
+        assert!(
+            !output.stdout.contains("s3cret-pw") && !output.stderr.contains("s3cret-pw"),
+            "password printed: {}{}",
+            output.stdout,
+            output.stderr
+        );
+    }
+}
+
+#[test]
+fn plan_as_sql_shows_the_lock_timeout_and_the_transaction_boundaries() {
+    let database = TestDatabase::create();
+    database
+        .connect()
+        .batch_execute(
+            "CREATE TABLE t (id int PRIMARY KEY, a text); INSERT INTO t VALUES (1, 'x');",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, a text, b text); CREATE INDEX t_a ON t (a);",
+    );
+    let plan = run(
+        dir.path(),
+        database.url(),
+        &[
+            "--lock-timeout",
+            "250",
+            "plan",
+            "--schema",
+            "schema.sql",
+            "--format",
+            "sql",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .starts_with("SET lock_timeout = '250ms';\nBEGIN;\n"),
+        "{}",
+        plan.stdout
+    );
+    let commit = plan.stdout.find("COMMIT;").unwrap();
+    let concurrently = plan.stdout.find("CREATE INDEX CONCURRENTLY").unwrap();
+    assert!(commit < concurrently, "{}", plan.stdout);
+}
+
+#[test]
+fn dropping_a_table_is_refused_without_the_flag() {
+    let database = TestDatabase::create();
+    database
+        .connect()
+        .batch_execute(
+            "CREATE TABLE keep (id int); CREATE TABLE gone (id int); INSERT INTO gone VALUES (1);",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "schema.sql", "CREATE TABLE keep (id int);");
+    let refused = run(
+        dir.path(),
+        database.url(),
+        &["apply", "--schema", "schema.sql"],
+    );
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert_eq!(
+        refused.stderr,
+        "error: refusing to apply: the plan would lose data (gone); pass --allow-data-loss to allow it\n"
+    );
+    assert_eq!(
+        counts(&database),
+        [("gone".to_string(), 1), ("keep".to_string(), 0)]
+    );
+}
+
+#[test]
+fn chinook_checks_clean_keeps_every_row_and_equals_a_second_copy() {
+    let loaded = TestDatabase::create();
+    psql(&loaded, &chinook().join("schema.sql"));
+    psql(&loaded, &chinook().join("data.sql"));
+    let dir = tempfile::tempdir().unwrap();
+    let schema = chinook().join("schema.sql");
+    let schema = schema.to_str().unwrap();
+
+    let check = run(dir.path(), loaded.url(), &["check", "--schema", schema]);
+    assert_eq!(
+        check.code, 0,
+        "spurious drift: {}{}",
+        check.stdout, check.stderr
+    );
+
+    // A second database loaded from the same file is no difference.
+    let copy = TestDatabase::create();
+    psql(&copy, &chinook().join("schema.sql"));
+    let compared = run(dir.path(), loaded.url(), &["plan", "--schema", copy.url()]);
+    assert_eq!(compared.code, 0, "{}", compared.stderr);
+    assert_eq!(compared.stdout, "No changes.\n");
+
+    // Adding a column and an index keeps every row of every table.
+    let before = counts(&loaded);
+    let changed = std::fs::read_to_string(chinook().join("schema.sql"))
+        .unwrap()
+        .replacen(
+            "composer VARCHAR(220),",
+            "composer VARCHAR(220),\n    rating integer DEFAULT 0 NOT NULL,",
+            1,
+        )
+        + "\nCREATE INDEX track_rating_idx ON track (rating);\n";
+    let changed_file = write(dir.path(), "changed.sql", &changed);
+    assert!(
+        changed.contains("rating integer"),
+        "the Chinook schema text changed upstream"
+    );
+    let applied = run(
+        dir.path(),
+        loaded.url(),
+        &["apply", "--schema", changed_file.to_str().unwrap()],
+    );
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    assert_eq!(counts(&loaded), before);
+    let again = run(
+        dir.path(),
+        loaded.url(),
+        &["check", "--schema", changed_file.to_str().unwrap()],
+    );
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn chinook_applied_to_an_empty_database_gives_the_catalog_of_loading_the_file() {
+    let loaded = TestDatabase::create();
+    psql(&loaded, &chinook().join("schema.sql"));
+    let applied_db = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = chinook().join("schema.sql");
+    let applied = run(
+        dir.path(),
+        applied_db.url(),
+        &["apply", "--schema", schema.to_str().unwrap()],
+    );
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    // Compared by catalog queries that do not use our own model.
+    let catalog = |database: &TestDatabase| -> Vec<String> {
+        database
+            .connect()
+            .query(
+                "SELECT c.relname || ' ' || c.relkind::text || ' ' || coalesce(pg_get_indexdef(c.oid), '')
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = 'public' AND c.relname NOT LIKE 'schemasync%'
+                 UNION ALL
+                 SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+                 FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+                   AND conrelid::regclass::text NOT LIKE 'schemasync%'
+                 UNION ALL
+                 SELECT attrelid::regclass::text || '.' || attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull::text
+                 FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped
+                   AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relname NOT LIKE 'schemasync%')
+                 ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(catalog(&applied_db), catalog(&loaded));
+}
