@@ -772,7 +772,8 @@ fn a_failed_postgres_login_is_one_line_that_never_shows_the_password() {
     assert_eq!(out.code, 2);
     assert_one_error_line(&out);
     assert!(
-        out.stderr.contains("cannot connect to the PostgreSQL server"),
+        out.stderr
+            .contains("cannot connect to the PostgreSQL server"),
         "{}",
         out.stderr
     );
