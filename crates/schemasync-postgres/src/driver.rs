@@ -45,11 +45,15 @@ pub struct PgDriver {
 /// Wraps a `postgres` error as a schemasync error saying what we were doing, with the
 /// server's own message and SQLSTATE.
 pub(crate) fn pg_error(context: impl Into<String>, err: &postgres::Error) -> Error {
-    let message = match err.as_db_error() {
+    Error::database(Dialect::Postgres, context, pg_message(err))
+}
+
+/// The server's own words for an error: `message, SQLSTATE code`.
+pub(crate) fn pg_message(err: &postgres::Error) -> String {
+    match err.as_db_error() {
         Some(db) => format!("{}, SQLSTATE {}", db.message(), db.code().code()),
         None => err.to_string(),
-    };
-    Error::database(Dialect::Postgres, context, message)
+    }
 }
 
 impl PgDriver {
@@ -73,6 +77,11 @@ impl PgDriver {
     pub fn options(&self) -> &PgOptions {
         &self.options
     }
+
+    /// The server scratch databases are created on: `--dev-url`, else the target's.
+    fn scratch_server(&self) -> &str {
+        self.options.dev_url.as_deref().unwrap_or(&self.url)
+    }
 }
 
 impl Driver for PgDriver {
@@ -92,31 +101,21 @@ impl Driver for PgDriver {
     }
 
     fn normalize_sql(&mut self, sql: &str) -> Result<Schema> {
-        let url = self
-            .options
-            .dev_url
-            .clone()
-            .unwrap_or_else(|| self.url.clone());
-        scratch::with_scratch_database(&url, |client| {
+        scratch::with_scratch_database(self.scratch_server(), |client| {
             client.batch_execute(sql).map_err(|e| {
-                Error::InvalidSchema(format!("the SQL fails in PostgreSQL: {}", pg_error("", &e)))
+                Error::InvalidSchema(format!("the SQL fails in PostgreSQL: {}", pg_message(&e)))
             })?;
             introspect::introspect(client)
         })
     }
 
     fn normalize_model(&mut self, schema: &Schema) -> Result<Schema> {
-        let url = self
-            .options
-            .dev_url
-            .clone()
-            .unwrap_or_else(|| self.url.clone());
-        scratch::with_scratch_database(&url, |client| {
+        scratch::with_scratch_database(self.scratch_server(), |client| {
             for (object, sql) in ddl::create_schema(schema) {
                 client.batch_execute(&sql).map_err(|e| {
                     Error::InvalidSchema(format!(
                         "{object} cannot be created in PostgreSQL: {}",
-                        pg_error("", &e)
+                        pg_message(&e)
                     ))
                 })?;
             }
