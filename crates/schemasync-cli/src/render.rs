@@ -111,15 +111,41 @@ pub(crate) fn status_text(url: &DatabaseUrl, status: &Status) -> String {
         .map(|t| t.rows.to_string().len())
         .max()
         .unwrap_or(0);
+    let any_estimated = status.tables.iter().any(|t| t.rows_estimated);
     for table in &status.tables {
         let unit = if table.rows == 1 { "row" } else { "rows" };
+        let approx = match (any_estimated, table.rows_estimated) {
+            (false, _) => "",
+            (true, true) => "~",
+            (true, false) => " ",
+        };
+        let size = table
+            .size_bytes
+            .map(|bytes| format!(", {}", human_size(bytes)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:<name_width$}  {:>rows_width$} {unit}",
+            "  {:<name_width$}  {approx}{:>rows_width$} {unit}{size}",
             table.name, table.rows
         );
     }
     out
+}
+
+/// Bytes as a person reads them: `512 B`, `8.0 KiB`, `1.5 MiB`.
+fn human_size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
 }
 
 /// The stable JSON form of `status` (documented in docs/guide.md).
@@ -224,12 +250,16 @@ mod tests {
             properties: vec![("journal_mode".to_string(), "wal".to_string())],
             tables: vec![
                 TableStatus {
+                    rows_estimated: false,
+                    size_bytes: None,
                     name: "users".to_string(),
                     rows: 1,
                 },
                 TableStatus {
                     name: "posts_archive".to_string(),
                     rows: 120,
+                    rows_estimated: true,
+                    size_bytes: Some(1536),
                 },
             ],
         };
@@ -237,7 +267,7 @@ mod tests {
         assert_eq!(
             status_text(&url, &status),
             "Database: sqlite://app.db\nDialect: SQLite\njournal_mode: wal\nTables (2):\n  \
-             users            1 row\n  posts_archive  120 rows\n"
+             users             1 row\n  posts_archive  ~120 rows, 1.5 KiB\n"
         );
         let json: serde_json::Value =
             serde_json::from_str(&status_json(&url, &status).unwrap()).unwrap();
@@ -247,7 +277,10 @@ mod tests {
                 "database": "sqlite://app.db",
                 "dialect": "sqlite",
                 "properties": {"journal_mode": "wal"},
-                "tables": [{"name": "users", "rows": 1}, {"name": "posts_archive", "rows": 120}]
+                "tables": [
+                    {"name": "users", "rows": 1},
+                    {"name": "posts_archive", "rows": 120, "rows_estimated": true, "size_bytes": 1536}
+                ]
             })
         );
     }

@@ -101,6 +101,11 @@ fn apply_then_check_is_clean_and_the_password_never_shows() {
     let status = run(dir.path(), &url, &["status"]);
     assert_eq!(status.code, 0, "{}", status.stderr);
     assert!(status.stdout.contains("users"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("KiB"),
+        "sizes are shown: {}",
+        status.stdout
+    );
     let broken = run(dir.path(), &url, &["plan", "--schema", "missing.sql"]);
     assert_eq!(broken.code, 2);
     for output in [&applied, &check, &status, &broken] {

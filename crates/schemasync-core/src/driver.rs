@@ -61,8 +61,14 @@ pub struct ApplyReport {
 pub struct TableStatus {
     /// Table name (qualified where the dialect has namespaces).
     pub name: String,
-    /// Number of rows.
+    /// Number of rows (an estimate when `rows_estimated`).
     pub rows: u64,
+    /// Whether `rows` is the engine's estimate rather than a count.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rows_estimated: bool,
+    /// Bytes on disk with indexes and TOAST, where the engine reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
 }
 
 /// What `schemasync status` shows about a database.

@@ -189,20 +189,45 @@ impl Driver for PgDriver {
             .query_one("SHOW server_version", &[])
             .map_err(|e| pg_error("cannot read server_version", &e))?
             .get(0);
+        // Estimates and sizes from the catalog in one query; an exact count only for a
+        // table never analysed (no estimate yet).
+        let sizes = self
+            .client
+            .query(
+                "SELECT n.nspname::text, c.relname::text, c.reltuples::float8, \
+                   pg_total_relation_size(c.oid) \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p')",
+                &[],
+            )
+            .map_err(|e| pg_error("cannot read table sizes", &e))?;
         let mut tables = Vec::new();
         for table in &schema.tables {
-            let name = crate::quote::qualified(table.schema.as_deref(), &table.name);
-            let rows: i64 = self
-                .client
-                .query_one(&format!("SELECT count(*) FROM {name}"), &[])
-                .map_err(|e| pg_error(format!("cannot count rows of {}", table.name), &e))?
-                .get(0);
+            let namespace = table.schema.as_deref().unwrap_or("public");
+            let found = sizes.iter().find(|row| {
+                row.get::<_, String>(0) == namespace && row.get::<_, String>(1) == table.name
+            });
+            let estimate = found.map(|row| row.get::<_, f64>(2)).unwrap_or(-1.0);
+            let size_bytes = found.and_then(|row| u64::try_from(row.get::<_, i64>(3)).ok());
+            let (rows, rows_estimated) = if estimate >= 0.0 {
+                (estimate.round() as u64, true)
+            } else {
+                let name = crate::quote::qualified(table.schema.as_deref(), &table.name);
+                let count: i64 = self
+                    .client
+                    .query_one(&format!("SELECT count(*) FROM {name}"), &[])
+                    .map_err(|e| pg_error(format!("cannot count rows of {}", table.name), &e))?
+                    .get(0);
+                (u64::try_from(count).unwrap_or(0), false)
+            };
             tables.push(TableStatus {
                 name: match &table.schema {
                     Some(schema) => format!("{schema}.{}", table.name),
                     None => table.name.clone(),
                 },
-                rows: u64::try_from(rows).unwrap_or(0),
+                rows,
+                rows_estimated,
+                size_bytes,
             });
         }
         Ok(Status {

@@ -125,6 +125,8 @@ impl Driver for SqliteDriver {
             tables.push(TableStatus {
                 name: table.name.clone(),
                 rows: u64::try_from(rows).unwrap_or(0),
+                rows_estimated: false,
+                size_bytes: None,
             });
         }
         Ok(Status {
