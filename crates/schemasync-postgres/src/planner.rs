@@ -15,6 +15,7 @@
 use crate::ddl;
 use crate::driver::PgOptions;
 use crate::quote::{qualified, quote_ident, quote_literal};
+use schemasync_core::sqltext::mentions;
 use schemasync_core::{
     diff_recreating, qualify, Change, Column, DataCheck, Dialect, DiffOptions, EnumType, Error,
     Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step, Table,
@@ -505,7 +506,18 @@ impl Planner<'_> {
                             check.expression
                         ),
                     ));
-                    if let Some(existing) = self.existing(schema, table) {
+                    // A check that reads a column this plan adds cannot be evaluated
+                    // beforehand; VALIDATE checks it.
+                    let reads_new_column = self.desired_table(schema, table).is_some_and(|d| {
+                        d.columns.iter().any(|c| {
+                            self.existing(schema, table)
+                                .is_some_and(|e| e.column(&c.name).is_none())
+                                && mentions(&check.expression, &c.name, false)
+                        })
+                    });
+                    if let Some(existing) =
+                        self.existing(schema, table).filter(|_| !reads_new_column)
+                    {
                         validate.checks.push(DataCheck {
                             description: format!("add CHECK ({}) to {table}", check.expression),
                             remedy: "fix those rows first".to_string(),

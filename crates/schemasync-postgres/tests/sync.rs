@@ -459,3 +459,17 @@ fn a_type_change_whose_cast_fails_is_refused_in_one_line_and_nothing_changes() {
     assert_eq!(db.catalog(), before);
     assert_eq!(db.rows("SELECT code FROM t ORDER BY id"), ["12", "x9"]);
 }
+
+#[test]
+fn a_check_on_a_column_added_in_the_same_plan_is_validated_by_the_server() {
+    let db = Db::with("CREATE TABLE events (id int PRIMARY KEY); INSERT INTO events VALUES (1);");
+    db.sync(
+        "CREATE TABLE events (id int PRIMARY KEY,
+           event_date date DEFAULT '2021-01-01' CHECK (event_date >= '2020-01-01'::date));",
+        false,
+    );
+    assert_eq!(
+        db.rows("SELECT event_date::text FROM events"),
+        ["2021-01-01"]
+    );
+}

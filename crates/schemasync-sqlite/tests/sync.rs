@@ -729,3 +729,13 @@ fn replacing_every_column_of_a_table_rebuilds_it() {
         [["Integer(1)", "Null"]]
     );
 }
+
+#[test]
+fn a_check_on_a_column_added_in_the_same_plan_is_checked_by_sqlite() {
+    let db = Db::with("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);");
+    db.sync(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER DEFAULT 5 CHECK (n > 0));",
+        false,
+    );
+    assert_eq!(db.rows("SELECT n FROM t"), [["Integer(5)"]]);
+}
