@@ -224,9 +224,19 @@ impl Planner<'_> {
             Change::CreateFunction { function } => phases
                 .transaction
                 .push(Step::new(describe, vec![function.definition.clone()])),
-            Change::ReplaceFunction { to, .. } => phases
-                .transaction
-                .push(Step::new(describe, vec![to.definition.clone()])),
+            Change::ReplaceFunction { from, to } => {
+                // `CREATE OR REPLACE` cannot change what a function returns.
+                let mut sql = Vec::new();
+                if returns_clause(&from.definition) != returns_clause(&to.definition) {
+                    sql.push(format!(
+                        "DROP FUNCTION {}({})",
+                        qualified(from.schema.as_deref(), &from.name),
+                        from.arguments
+                    ));
+                }
+                sql.push(to.definition.clone());
+                phases.transaction.push(Step::new(describe, sql));
+            }
             Change::DropFunction { function } => phases.transaction.push(Step::new(
                 describe,
                 vec![format!(
@@ -1081,6 +1091,14 @@ impl Planner<'_> {
         step.hazards = step_hazards;
         step
     }
+}
+
+/// The `RETURNS …` line of a `pg_get_functiondef` text (procedures have none).
+fn returns_clause(definition: &str) -> Option<&str> {
+    definition
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("RETURNS "))
 }
 
 fn drop_constraint(schema: &Option<String>, table: &str, name: &str) -> String {

@@ -473,3 +473,13 @@ fn a_check_on_a_column_added_in_the_same_plan_is_validated_by_the_server() {
         ["2021-01-01"]
     );
 }
+
+#[test]
+fn a_function_whose_return_type_changes_is_dropped_and_created() {
+    let db = Db::with("CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;");
+    db.sync(
+        "CREATE FUNCTION answer() RETURNS text LANGUAGE sql AS $$ SELECT 'forty-two' $$;",
+        false,
+    );
+    assert_eq!(db.rows("SELECT answer()"), ["forty-two"]);
+}
