@@ -45,14 +45,11 @@ impl Database {
         }
     }
 
-    /// The driver as a version store, for versioned migrations.
-    fn versions(&mut self) -> Result<&mut dyn VersionStore> {
+    /// The driver as a version store, for versioned migrations and revision status.
+    fn versions(&mut self) -> &mut dyn VersionStore {
         match self {
-            Database::Sqlite(driver) => Ok(driver),
-            Database::Postgres(_) => Err(Error::Unsupported(
-                "versioned migrations on PostgreSQL are not built yet; use `apply` (declarative sync) there"
-                    .to_string(),
-            )),
+            Database::Sqlite(driver) => driver,
+            Database::Postgres(driver) => driver.as_mut(),
         }
     }
 
@@ -118,7 +115,7 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         Command::Current => {
             let registry = src.registry()?;
             let mut database = open(&ctx?, Missing::Refuse)?;
-            migrations::current(database.versions()?, &registry, out)
+            migrations::current(database.versions(), &registry, out)
         }
         Command::History { range, verbose } => {
             migrations::history(src, range.as_deref(), verbose, out)
@@ -129,7 +126,7 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         Command::Stamp { target } => {
             let registry = src.registry()?;
             let mut database = open(&ctx?, Missing::Create)?;
-            migrations::stamp(database.versions()?, &registry, &target, out)
+            migrations::stamp(database.versions(), &registry, &target, out)
         }
         Command::Show { revision } => migrations::show(src, &revision, out),
         Command::Verify => migrations::verify(src, out),
@@ -153,7 +150,7 @@ fn migrate(
         } else {
             open(ctx, Missing::Refuse)?
         };
-        return migrations::migrate(database.versions()?, &registry, direction, args, out);
+        return migrations::migrate(database.versions(), &registry, direction, args, out);
     }
     let missing = if direction == Direction::Up {
         Missing::Create
@@ -162,7 +159,7 @@ fn migrate(
     };
     let created = sqlite_file_missing(&ctx.url);
     let result = open(ctx, missing).and_then(|mut database| {
-        migrations::migrate(database.versions()?, &registry, direction, args, out)
+        migrations::migrate(database.versions(), &registry, direction, args, out)
     });
     if let (true, Err(_), DatabaseUrl::Sqlite { path }) = (created, &result, &ctx.url) {
         // Only a file nothing was committed to: a failure after some revisions keeps them.
@@ -277,10 +274,8 @@ fn check(
     let mut database = open(ctx, Missing::Refuse)?;
     let (plan, _) = plan_for(database.driver(), ctx, schema_file)?;
     let shown = schema_file.display().to_string();
-    if let Database::Sqlite(driver) = &mut database {
-        if let Some(line) = migrations::revision_status(driver, src)? {
-            emit(out, &line)?;
-        }
+    if let Some(line) = migrations::revision_status(database.versions(), src)? {
+        emit(out, &line)?;
     }
     if plan.is_empty() {
         emit(out, &format!("No drift: the database matches {shown}.\n"))?;
@@ -302,10 +297,8 @@ fn status(
     let text = match format {
         StatusFormat::Text => {
             let mut text = render::status_text(&ctx.url, &status);
-            if let Database::Sqlite(driver) = &mut database {
-                if let Some(line) = migrations::revision_status(driver, src)? {
-                    text.push_str(&line);
-                }
+            if let Some(line) = migrations::revision_status(database.versions(), src)? {
+                text.push_str(&line);
             }
             text
         }

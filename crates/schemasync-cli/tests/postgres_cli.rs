@@ -277,3 +277,100 @@ fn chinook_applied_to_an_empty_database_gives_the_catalog_of_loading_the_file() 
     };
     assert_eq!(catalog(&applied_db), catalog(&loaded));
 }
+
+#[test]
+fn versioned_migrations_move_a_postgres_database_up_and_down() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let url = database.url();
+    assert_eq!(run(dir.path(), url, &["init"]).code, 0);
+    std::fs::write(
+        dir.path().join("migrations/aaaa00000001_users.toml"),
+        r#"id = "aaaa00000001"
+parents = []
+message = "create users"
+
+[[up.operations]]
+kind = "create_table"
+[up.operations.table]
+name = "users"
+[[up.operations.table.columns]]
+name = "id"
+type = "integer"
+nullable = false
+[up.operations.table.primary_key]
+name = "users_pkey"
+columns = ["id"]
+
+[[down.operations]]
+kind = "drop_table"
+[down.operations.table]
+name = "users"
+[[down.operations.table.columns]]
+name = "id"
+type = "integer"
+nullable = false
+[down.operations.table.primary_key]
+name = "users_pkey"
+columns = ["id"]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("migrations/bbbb00000002_email.toml"),
+        r#"id = "bbbb00000002"
+parents = ["aaaa00000001"]
+message = "add email"
+
+[up.sql]
+postgres = "ALTER TABLE users ADD COLUMN email text; CREATE INDEX users_email ON users (email);"
+
+[down.sql]
+postgres = "DROP INDEX users_email; ALTER TABLE users DROP COLUMN email;"
+"#,
+    )
+    .unwrap();
+
+    let up = run(dir.path(), url, &["upgrade", "head"]);
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    database
+        .connect()
+        .batch_execute("INSERT INTO users VALUES (1, 'a@x')")
+        .unwrap();
+    let current = run(dir.path(), url, &["current"]);
+    assert!(
+        current.stdout.contains("bbbb00000002"),
+        "{}",
+        current.stdout
+    );
+    let down = run(dir.path(), url, &["downgrade", "-1"]);
+    assert_eq!(down.code, 0, "{}{}", down.stdout, down.stderr);
+    let columns: Vec<String> = database
+        .connect()
+        .query(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(columns, ["id"]);
+    let rows: i64 = database
+        .connect()
+        .query_one("SELECT count(*) FROM users", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        rows, 1,
+        "the row inserted between steps survives where its columns exist"
+    );
+    let versions: Vec<String> = database
+        .connect()
+        .query("SELECT revision FROM public.schemasync_version", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, ["aaaa00000001"]);
+}

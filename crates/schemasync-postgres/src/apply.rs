@@ -20,6 +20,38 @@ use std::time::Duration;
 /// Key of the session advisory lock that keeps two schemasync runs apart ("SCHSYNC").
 const ADVISORY_LOCK_KEY: i64 = 0x0053_4348_5359_4e43;
 
+/// The longest pause between two tries for the advisory lock.
+const LOCK_POLL_MAX: Duration = Duration::from_millis(500);
+
+/// Takes the session advisory lock, waiting as long as another run holds it.
+///
+/// It polls `pg_try_advisory_lock` instead of blocking in `pg_advisory_lock`: a session
+/// blocked in a statement holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the
+/// session that holds the lock waits for every older snapshot, so the two would wait
+/// for each other (until `lock_timeout` or the deadlock detector ends one).
+pub(crate) fn take_advisory_lock(client: &mut Client) -> Result<()> {
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let taken: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&ADVISORY_LOCK_KEY])
+            .map_err(|e| pg_error("cannot take the schemasync advisory lock", &e))?
+            .get(0);
+        if taken {
+            return Ok(());
+        }
+        sleep(pause);
+        pause = (pause * 2).min(LOCK_POLL_MAX);
+    }
+}
+
+/// Releases the session advisory lock [`take_advisory_lock`] took.
+pub(crate) fn release_advisory_lock(client: &mut Client) -> Result<()> {
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&ADVISORY_LOCK_KEY])
+        .map_err(|e| pg_error("cannot release the schemasync advisory lock", &e))?;
+    Ok(())
+}
+
 /// Applies `plan`; see the module documentation.
 pub(crate) fn apply(
     driver: &mut PgDriver,
@@ -35,9 +67,7 @@ pub(crate) fn apply(
     let lock_timeout = driver.options.lock_timeout;
     let retries = driver.options.lock_retries;
     let client = &mut driver.client;
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&ADVISORY_LOCK_KEY])
-        .map_err(|e| pg_error("cannot take the schemasync advisory lock", &e))?;
+    take_advisory_lock(client)?;
     let outcome = Run {
         plan,
         desired,
@@ -47,21 +77,21 @@ pub(crate) fn apply(
         retries,
     }
     .run(client);
-    let unlocked = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&ADVISORY_LOCK_KEY])
-        .map_err(|e| pg_error("cannot release the schemasync advisory lock", &e));
+    let unlocked = release_advisory_lock(client);
     let report = outcome?;
     unlocked?;
     Ok(report)
 }
 
-struct Run<'a> {
-    plan: &'a Plan,
-    desired: &'a Schema,
-    options: &'a ApplyOptions,
-    diff_options: DiffOptions,
-    lock_timeout: Duration,
-    retries: u32,
+/// One plan being run: what `apply` runs, and what a migration revision reuses for the
+/// steps outside its transaction, verification and history.
+pub(crate) struct Run<'a> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) desired: &'a Schema,
+    pub(crate) options: &'a ApplyOptions,
+    pub(crate) diff_options: DiffOptions,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) retries: u32,
 }
 
 impl Run<'_> {
@@ -189,26 +219,30 @@ impl Run<'_> {
         }
     }
 
-    /// A step outside the transaction: each statement commits on its own, and one that
-    /// times out waiting for a lock is retried.
-    fn run_alone(&self, client: &mut Client, number: usize, step: &Step) -> Result<()> {
-        for statement in &step.sql {
-            let mut attempt = 0;
-            loop {
+    /// A step outside the transaction: each statement commits on its own; when one
+    /// times out waiting for a lock, the step is retried from its first statement (the
+    /// step is idempotent as a whole, a statement alone may not be: a timed-out
+    /// `CREATE INDEX CONCURRENTLY` leaves an invalid index the step's `DROP` removes).
+    pub(crate) fn run_alone(&self, client: &mut Client, number: usize, step: &Step) -> Result<()> {
+        let mut attempt = 0;
+        'step: loop {
+            for statement in &step.sql {
                 match client.batch_execute(statement) {
-                    Ok(()) => break,
+                    Ok(()) => {}
                     Err(e) if is_lock_timeout(&e) && attempt < self.retries => {
                         attempt += 1;
                         sleep(backoff(self.lock_timeout, attempt));
+                        continue 'step;
                     }
                     Err(e) => return Err(step_error(number, step, &e, attempt, self.lock_timeout)),
                 }
             }
+            return Ok(());
         }
-        Ok(())
     }
 
-    fn verify(&self, client: &mut impl GenericClient) -> Result<()> {
+    /// Introspects and compares with `desired`; any difference is `VerificationFailed`.
+    pub(crate) fn verify(&self, client: &mut impl GenericClient) -> Result<()> {
         let live = introspect::introspect(client)?;
         let drift = diff(
             &live,
@@ -228,7 +262,8 @@ impl Run<'_> {
         }
     }
 
-    fn record(&self, client: &mut impl GenericClient) -> Result<()> {
+    /// Appends the plan's changes to the history table.
+    pub(crate) fn record(&self, client: &mut impl GenericClient) -> Result<()> {
         history::record(
             client,
             &self.desired.fingerprint(),
@@ -244,16 +279,18 @@ impl Run<'_> {
     }
 }
 
-fn is_lock_timeout(error: &postgres::Error) -> bool {
+/// Whether a statement gave up waiting for a lock (`lock_timeout`).
+pub(crate) fn is_lock_timeout(error: &postgres::Error) -> bool {
     error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
 }
 
 /// Waits longer after each lock timeout: the timeout times 2, 4, 8 … (at most 32).
-fn backoff(lock_timeout: Duration, attempt: u32) -> Duration {
+pub(crate) fn backoff(lock_timeout: Duration, attempt: u32) -> Duration {
     lock_timeout * 2u32.pow(attempt.min(5))
 }
 
-fn step_error(
+/// The error for a failed step, saying whether it gave up waiting for a lock.
+pub(crate) fn step_error(
     number: usize,
     step: &Step,
     error: &postgres::Error,
@@ -280,7 +317,7 @@ fn step_error(
 }
 
 /// Runs a data check; any offending row refuses the plan before anything changes.
-fn run_check(client: &mut Client, check: &DataCheck) -> Result<()> {
+pub(crate) fn run_check(client: &mut impl GenericClient, check: &DataCheck) -> Result<()> {
     let rows = client.query(&check.violations_sql, &[]).map_err(|e| {
         pg_error(
             format!(

@@ -16,6 +16,7 @@ mod planner;
 mod quote;
 mod scratch;
 pub mod testing;
+mod versions;
 
 pub use driver::{PgDriver, PgOptions};
 pub use quote::{quote_ident, quote_literal};
