@@ -109,7 +109,9 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         Command::Backup { to } => backup(&ctx?, to.as_deref(), out),
         Command::Restore { file, no_backup } => restore(&ctx?, &file, no_backup, out),
         Command::Init => migrations::init(dir, out),
-        Command::Revision(args) => migrations::revision(src, &args, &naming, out),
+        Command::Revision(args) => {
+            migrations::revision(src, &args, &naming, &mut || scratch(&ctx), out)
+        }
         Command::Upgrade(args) => migrate(&ctx?, src, Direction::Up, &args, out),
         Command::Downgrade(args) => migrate(&ctx?, src, Direction::Down, &args, out),
         Command::Current => {
@@ -129,7 +131,7 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
             migrations::stamp(database.versions(), &registry, &target, out)
         }
         Command::Show { revision } => migrations::show(src, &revision, out),
-        Command::Verify => migrations::verify(src, out),
+        Command::Verify => migrations::verify(src, scratch(&ctx)?, out),
     }
 }
 
@@ -368,6 +370,27 @@ fn plan_for(driver: &mut dyn Driver, ctx: &Context, schema: &Path) -> Result<(Pl
     let current = driver.introspect()?;
     let plan = driver.plan(&current, &desired)?;
     Ok((plan, desired))
+}
+
+/// An empty database of the target's dialect for running revisions: a scratch database
+/// on the PostgreSQL server (or `--dev-url`), else in-memory SQLite (also when no
+/// database is configured, so revision files can be written offline).
+fn scratch(ctx: &Result<Context>) -> Result<migrations::Scratch> {
+    match ctx {
+        Ok(Context {
+            url: DatabaseUrl::Postgres(postgres),
+            postgres: options,
+            ..
+        }) => {
+            let server = options
+                .dev_url
+                .clone()
+                .unwrap_or_else(|| postgres.connection_string());
+            PgDriver::connect_scratch(&server, options.clone())
+                .map(|driver| migrations::Scratch::Postgres(Box::new(driver)))
+        }
+        _ => SqliteDriver::open_in_memory().map(migrations::Scratch::Sqlite),
+    }
 }
 
 /// The database a `--schema` argument names when it is a URL rather than a file.

@@ -7,8 +7,7 @@
 
 use crate::change::Change;
 use crate::model::{
-    Check, Column, EnumType, Exclusion, ForeignKey, Function, Index, Schema, Table, Trigger,
-    Unique, View,
+    Check, Column, EnumType, Exclusion, ForeignKey, Index, Schema, Table, Trigger, Unique, View,
 };
 use crate::sqltext::mentions;
 
@@ -225,7 +224,7 @@ impl<'a> Differ<'a> {
                 .current
                 .functions
                 .iter()
-                .find(|f| same_function(f, wanted));
+                .find(|f| f.same_identity(wanted));
             match existing {
                 None => changes.before_tables.push(Change::CreateFunction {
                     function: wanted.clone(),
@@ -243,7 +242,7 @@ impl<'a> Differ<'a> {
                 .desired
                 .functions
                 .iter()
-                .any(|f| same_function(f, function))
+                .any(|f| f.same_identity(function))
             {
                 changes.after_tables.push(Change::DropFunction {
                     function: function.clone(),
@@ -816,11 +815,6 @@ struct CatalogChanges {
     with_tables: Vec<Change>,
     /// After every table, view and trigger change (drops of what they used).
     after_tables: Vec<Change>,
-}
-
-/// A function is identified by namespace, name and identity arguments.
-fn same_function(a: &Function, b: &Function) -> bool {
-    a.schema == b.schema && a.name == b.name && a.arguments == b.arguments
 }
 
 /// `ADD VALUE`s when the desired labels keep every current one in order; otherwise the

@@ -104,6 +104,14 @@ pub struct Sequence {
     pub owned_by: Option<String>,
 }
 
+impl Function {
+    /// Whether two functions are the same function: namespace, name and identity
+    /// arguments (PostgreSQL overloads by argument types).
+    pub fn same_identity(&self, other: &Function) -> bool {
+        self.schema == other.schema && self.name == other.name && self.arguments == other.arguments
+    }
+}
+
 fn default_sequence_type() -> String {
     "bigint".to_string()
 }

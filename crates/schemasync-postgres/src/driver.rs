@@ -1,6 +1,7 @@
 //! `PgDriver`: one connection, its options, and the [`Driver`] implementation that ties
 //! the modules of this crate together.
 
+use crate::scratch::{url_with_database, ScratchGuard};
 use crate::{apply, ddl, introspect, planner, scratch};
 use postgres::{Client, NoTls};
 use schemasync_core::{
@@ -40,6 +41,8 @@ pub struct PgDriver {
     /// The connection URL (never printed: it may hold a password).
     pub(crate) url: String,
     pub(crate) options: PgOptions,
+    /// For a driver on a scratch database: the guard that drops it (after the client).
+    scratch: Option<ScratchGuard>,
 }
 
 /// Wraps a `postgres` error as a schemasync error saying what we were doing, with the
@@ -65,7 +68,18 @@ impl PgDriver {
             client,
             url: url.to_string(),
             options,
+            scratch: None,
         })
+    }
+
+    /// Connects to a new, empty scratch database on the server `server_url` names; the
+    /// database is dropped when the driver is (autogenerate and `verify` run revisions there).
+    pub fn connect_scratch(server_url: &str, options: PgOptions) -> Result<Self> {
+        let guard = ScratchGuard::create(server_url)?;
+        let url = url_with_database(server_url, guard.name());
+        let mut driver = PgDriver::connect(&url, options)?;
+        driver.scratch = Some(guard);
+        Ok(driver)
     }
 
     /// The underlying client, for callers that need to run their own SQL.

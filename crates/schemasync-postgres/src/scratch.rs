@@ -62,6 +62,65 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+/// A database created for one use, dropped (`WITH (FORCE)`) when the guard is dropped.
+pub(crate) struct ScratchGuard {
+    admin: Config,
+    name: String,
+}
+
+impl ScratchGuard {
+    /// Creates a uniquely named database on the server at `url`.
+    pub(crate) fn create(url: &str) -> Result<ScratchGuard> {
+        let admin = Config::from_str(url).map_err(|e| pg_error("invalid PostgreSQL URL", &e))?;
+        let name = unique_database_name("schemasync_scratch");
+        admin
+            .connect(NoTls)
+            .map_err(|e| pg_error("cannot connect to the PostgreSQL server", &e))?
+            .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&name)))
+            .map_err(|e| pg_error(format!("cannot create the scratch database {name}"), &e))?;
+        Ok(ScratchGuard { admin, name })
+    }
+
+    /// The scratch database's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Drops the database now, reporting failure (dropping the guard ignores it).
+    fn drop_now(mut self) -> Result<()> {
+        let result = self.drop_database();
+        self.name.clear();
+        result
+    }
+
+    fn drop_database(&self) -> Result<()> {
+        let mut admin = self
+            .admin
+            .connect(NoTls)
+            .map_err(|e| pg_error("cannot connect to the PostgreSQL server", &e))?;
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&self.name)
+            ))
+            .map_err(|e| {
+                pg_error(
+                    format!("cannot drop the scratch database {}", self.name),
+                    &e,
+                )
+            })
+    }
+}
+
+impl Drop for ScratchGuard {
+    fn drop(&mut self) {
+        if !self.name.is_empty() {
+            // Best effort: a failure here has no one to report to.
+            let _ = self.drop_database();
+        }
+    }
+}
+
 /// Creates a scratch database on the server at `url`, runs `work` connected to it (with
 /// `search_path = public`, so unqualified names mean what the canonical form means), and
 /// drops it afterwards, on success and on error alike.
@@ -70,18 +129,9 @@ pub(crate) fn with_scratch_database<T>(
     work: impl FnOnce(&mut Client) -> Result<T>,
 ) -> Result<T> {
     let config = Config::from_str(url).map_err(|e| pg_error("invalid PostgreSQL URL", &e))?;
-    let mut admin = config
-        .connect(NoTls)
-        .map_err(|e| pg_error("cannot connect to the PostgreSQL server", &e))?;
-    let name = unique_database_name("schemasync_scratch");
-    let quoted = quote_ident(&name);
-    admin
-        .batch_execute(&format!("CREATE DATABASE {quoted}"))
-        .map_err(|e| pg_error(format!("cannot create the scratch database {name}"), &e))?;
-    let result = run_in(&config, &name, work);
-    let dropped = admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-        .map_err(|e| pg_error(format!("cannot drop the scratch database {name}"), &e));
+    let guard = ScratchGuard::create(url)?;
+    let result = run_in(&config, guard.name(), work);
+    let dropped = guard.drop_now();
     match (result, dropped) {
         (Err(error), _) => Err(error),
         (Ok(_), Err(error)) => Err(error),

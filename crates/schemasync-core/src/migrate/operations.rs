@@ -294,13 +294,201 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
                 .ok_or_else(|| missing("virtual table", &table.name, change))?;
             schema.virtual_tables.remove(i);
         }
-        other => {
-            return Err(Error::Unsupported(format!(
-                "migration operation `{}` is not supported yet",
-                other.describe()
-            )))
+        Change::CreateNamespace { namespace } => add(
+            &mut schema.namespaces,
+            namespace,
+            |n| n.name == namespace.name,
+            ("schema", &namespace.name),
+            change,
+        )?,
+        Change::DropNamespace { namespace } => remove(
+            &mut schema.namespaces,
+            |n| n.name == namespace.name,
+            ("schema", &namespace.name),
+            change,
+        )?,
+        Change::CreateEnum { enum_type } => add(
+            &mut schema.enums,
+            enum_type,
+            |e| e.schema == enum_type.schema && e.name == enum_type.name,
+            ("enum", &enum_type.name),
+            change,
+        )?,
+        Change::DropEnum { enum_type } => remove(
+            &mut schema.enums,
+            |e| e.schema == enum_type.schema && e.name == enum_type.name,
+            ("enum", &enum_type.name),
+            change,
+        )?,
+        Change::AddEnumValue {
+            enum_type,
+            value,
+            before,
+        } => {
+            let existing = schema
+                .enums
+                .iter_mut()
+                .find(|e| e.schema == enum_type.schema && e.name == enum_type.name)
+                .ok_or_else(|| missing("enum", &enum_type.name, change))?;
+            let at = before
+                .as_ref()
+                .and_then(|b| existing.values.iter().position(|v| v == b))
+                .unwrap_or(existing.values.len());
+            existing.values.insert(at, value.clone());
+        }
+        Change::RecreateEnum { from, to } => replace(
+            &mut schema.enums,
+            |e| e.schema == from.schema && e.name == from.name,
+            to,
+            ("enum", &from.name),
+            change,
+        )?,
+        Change::CreateSequence { sequence } => add(
+            &mut schema.sequences,
+            sequence,
+            |q| q.schema == sequence.schema && q.name == sequence.name,
+            ("sequence", &sequence.name),
+            change,
+        )?,
+        Change::DropSequence { sequence } => remove(
+            &mut schema.sequences,
+            |q| q.schema == sequence.schema && q.name == sequence.name,
+            ("sequence", &sequence.name),
+            change,
+        )?,
+        Change::AlterSequence { from, to } => replace(
+            &mut schema.sequences,
+            |q| q.schema == from.schema && q.name == from.name,
+            to,
+            ("sequence", &from.name),
+            change,
+        )?,
+        Change::CreateFunction { function } => add(
+            &mut schema.functions,
+            function,
+            |f| f.same_identity(function),
+            ("function", &function.name),
+            change,
+        )?,
+        Change::ReplaceFunction { from, to } => replace(
+            &mut schema.functions,
+            |f| f.same_identity(from),
+            to,
+            ("function", &from.name),
+            change,
+        )?,
+        Change::DropFunction { function } => remove(
+            &mut schema.functions,
+            |f| f.same_identity(function),
+            ("function", &function.name),
+            change,
+        )?,
+        Change::AddExclusion {
+            table, exclusion, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            add(
+                &mut t.exclusions,
+                exclusion,
+                |x| x.name == exclusion.name,
+                ("exclusion constraint", &exclusion.name),
+                change,
+            )?;
+        }
+        Change::DropExclusion {
+            table, exclusion, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            remove(
+                &mut t.exclusions,
+                |x| x.name == exclusion.name,
+                ("exclusion constraint", &exclusion.name),
+                change,
+            )?;
+        }
+        Change::ValidateConstraint { table, name, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            let mut found = false;
+            for fk in t
+                .foreign_keys
+                .iter_mut()
+                .filter(|f| f.name.as_ref() == Some(name))
+            {
+                fk.not_valid = false;
+                found = true;
+            }
+            for check in t
+                .checks
+                .iter_mut()
+                .filter(|c| c.name.as_ref() == Some(name))
+            {
+                check.not_valid = false;
+                found = true;
+            }
+            if !found {
+                return Err(missing("constraint", name, change));
+            }
+        }
+        Change::SetComment {
+            table, column, to, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            match column {
+                Some(column) => {
+                    let i = position(&t.columns, column, |c| &c.name)
+                        .ok_or_else(|| missing("column", column, change))?;
+                    t.columns[i].comment = to.clone();
+                }
+                None => t.comment = to.clone(),
+            }
         }
     }
+    Ok(())
+}
+
+/// Adds `item` to `items` unless one it `is` already exists.
+fn add<T: Clone>(
+    items: &mut Vec<T>,
+    item: &T,
+    is: impl Fn(&T) -> bool,
+    (what, name): (&str, &str),
+    change: &Change,
+) -> Result<()> {
+    if items.iter().any(is) {
+        return Err(exists(what, name, change));
+    }
+    items.push(item.clone());
+    Ok(())
+}
+
+/// Removes the item `is` matches.
+fn remove<T>(
+    items: &mut Vec<T>,
+    is: impl Fn(&T) -> bool,
+    (what, name): (&str, &str),
+    change: &Change,
+) -> Result<()> {
+    let i = items
+        .iter()
+        .position(is)
+        .ok_or_else(|| missing(what, name, change))?;
+    items.remove(i);
+    Ok(())
+}
+
+/// Replaces the item `is` matches with `new`.
+fn replace<T: Clone>(
+    items: &mut [T],
+    is: impl Fn(&T) -> bool,
+    new: &T,
+    (what, name): (&str, &str),
+    change: &Change,
+) -> Result<()> {
+    let i = items
+        .iter()
+        .position(is)
+        .ok_or_else(|| missing(what, name, change))?;
+    items[i] = new.clone();
     Ok(())
 }
 
@@ -432,6 +620,52 @@ mod tests {
         assert!(
             err.to_string().contains("table users already exists"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn catalog_operations_edit_enums_sequences_and_functions() {
+        let mood = crate::model::EnumType {
+            schema: None,
+            name: "mood".into(),
+            values: vec!["sad".into(), "happy".into()],
+            comment: None,
+        };
+        let function = crate::model::Function {
+            schema: None,
+            name: "f".into(),
+            arguments: String::new(),
+            definition: "CREATE FUNCTION f() …".into(),
+            comment: None,
+        };
+        let changes = [
+            Change::CreateEnum {
+                enum_type: mood.clone(),
+            },
+            Change::AddEnumValue {
+                enum_type: mood.clone(),
+                value: "ok".into(),
+                before: Some("happy".into()),
+            },
+            Change::CreateFunction {
+                function: function.clone(),
+            },
+        ];
+        let after = apply_changes(&Schema::default(), &changes).unwrap();
+        assert_eq!(after.enums[0].values, ["sad", "ok", "happy"]);
+        assert_eq!(after.functions, std::slice::from_ref(&function));
+        let back: Vec<Change> = [
+            Change::DropFunction { function },
+            Change::DropEnum {
+                enum_type: after.enums[0].clone(),
+            },
+        ]
+        .to_vec();
+        assert!(apply_changes(&after, &back).unwrap().is_empty());
+        let twice = apply_changes(&after, &changes[..1]).unwrap_err();
+        assert_eq!(
+            twice.to_string(),
+            "invalid schema: cannot create enum mood: enum mood already exists"
         );
     }
 }
