@@ -72,6 +72,7 @@ pub(crate) fn plan(
         current,
         desired,
         options,
+        changes: &changes,
     };
     let mut phases = Phases::default();
     for change in &changes {
@@ -121,6 +122,7 @@ struct Planner<'a> {
     current: &'a Schema,
     desired: &'a Schema,
     options: &'a PgOptions,
+    changes: &'a [Change],
 }
 
 /// The lock a statement kind takes, as `plan` output shows it.
@@ -141,6 +143,32 @@ impl Planner<'_> {
             .tables
             .iter()
             .find(|t| &t.schema == schema && t.name == table)
+    }
+
+    /// The current names of desired columns, for data checks that run before the plan
+    /// (and so before its renames); `None` when one is new (nothing to check yet).
+    fn current_columns(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        names: &[String],
+    ) -> Option<Vec<String>> {
+        let existing = self.existing(schema, table)?;
+        names
+            .iter()
+            .map(|name| {
+                let renamed = self.changes.iter().find_map(|c| match c {
+                    Change::RenameColumn {
+                        schema: s,
+                        table: t,
+                        from,
+                        to,
+                    } if s == schema && t == table && to == name => Some(from.clone()),
+                    _ => None,
+                });
+                renamed.or_else(|| existing.column(name).map(|c| c.name.clone()))
+            })
+            .collect()
     }
 
     /// Lock-safe forms apply to tables that exist, unless turned off.
@@ -212,8 +240,9 @@ impl Planner<'_> {
                 .push(Step::new(describe, vec![ddl::create_sequence(sequence)])),
             Change::DropSequence { sequence } => phases.transaction.push(Step::new(
                 describe,
+                // An owned sequence may already be gone with its table.
                 vec![format!(
-                    "DROP SEQUENCE {}",
+                    "DROP SEQUENCE IF EXISTS {}",
                     qualified(sequence.schema.as_deref(), &sequence.name)
                 )],
             )),
@@ -359,14 +388,16 @@ impl Planner<'_> {
                         qualify(schema.as_deref(), table),
                         "builds the primary key's index while holding ACCESS EXCLUSIVE",
                     ));
-                    step.checks.push(duplicates_check(
-                        existing,
-                        &new.columns,
-                        &format!(
-                            "make ({}) the primary key of {table}",
-                            new.columns.join(", ")
-                        ),
-                    ));
+                    if let Some(columns) = self.current_columns(schema, table, &new.columns) {
+                        step.checks.push(duplicates_check(
+                            existing,
+                            &columns,
+                            &format!(
+                                "make ({}) the primary key of {table}",
+                                new.columns.join(", ")
+                            ),
+                        ));
+                    }
                 }
                 phases.transaction.push(step);
             }
@@ -469,11 +500,14 @@ impl Planner<'_> {
                             format!("{table}({})", unique.columns.join(", ")),
                             format!("fails if {table} holds duplicates"),
                         ));
-                        step.checks.push(duplicates_check(
-                            existing,
-                            &unique.columns,
-                            &format!("add UNIQUE ({}) to {table}", unique.columns.join(", ")),
-                        ));
+                        if let Some(columns) = self.current_columns(schema, table, &unique.columns)
+                        {
+                            step.checks.push(duplicates_check(
+                                existing,
+                                &columns,
+                                &format!("add UNIQUE ({}) to {table}", unique.columns.join(", ")),
+                            ));
+                        }
                         phases.after.push(step);
                     }
                     None => phases.transaction.push(quick(vec![format!(
@@ -901,14 +935,20 @@ impl Planner<'_> {
             object.clone(),
             format!("fails if {object} holds NULLs"),
         ));
-        step.checks.push(DataCheck {
-            description: format!("add NOT NULL to {object}"),
-            remedy: "backfill them or give a default first".to_string(),
-            violations_sql: format!(
-                "SELECT {} FROM {target} WHERE {quoted} IS NULL",
-                key_expression(existing)
-            ),
-        });
+        if let Some([current]) = self
+            .current_columns(schema, table, std::slice::from_ref(&column.name))
+            .as_deref()
+        {
+            step.checks.push(DataCheck {
+                description: format!("add NOT NULL to {object}"),
+                remedy: "backfill them or give a default first".to_string(),
+                violations_sql: format!(
+                    "SELECT {} FROM {target} WHERE {} IS NULL",
+                    key_expression(existing),
+                    quote_ident(current)
+                ),
+            });
+        }
         phases.after.push(step);
     }
 
@@ -963,6 +1003,7 @@ impl Planner<'_> {
                             index.name
                         ),
                     ));
+                    let columns = columns.and_then(|c| self.current_columns(schema, table, &c));
                     if let (Some(columns), None) = (columns, &index.predicate) {
                         step.checks.push(duplicates_check(
                             existing,

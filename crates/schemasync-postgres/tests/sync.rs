@@ -483,3 +483,20 @@ fn a_function_whose_return_type_changes_is_dropped_and_created() {
     );
     assert_eq!(db.rows("SELECT answer()"), ["forty-two"]);
 }
+
+#[test]
+fn a_column_renamed_and_made_unique_and_not_null_in_one_plan_is_checked_by_its_old_name() {
+    let db = Db::with(
+        "CREATE TABLE users (id int PRIMARY KEY, name text);
+         INSERT INTO users VALUES (1, 'a'), (2, 'b');",
+    );
+    let mut desired =
+        db.desired("CREATE TABLE users (id int PRIMARY KEY, user_name text NOT NULL UNIQUE);");
+    desired.tables[0].columns[1].renamed_from = Some("name".into());
+    db.sync_with(&desired, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        db.rows("SELECT user_name FROM users ORDER BY id"),
+        ["a", "b"]
+    );
+    assert!(db.plan(&desired).is_empty());
+}
