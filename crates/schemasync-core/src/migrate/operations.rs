@@ -261,39 +261,45 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
             t.indexes[i].renamed_from = Some(t.indexes[i].name.clone());
             t.indexes[i].name = to.clone();
         }
-        Change::CreateView { view } => {
-            if position(&schema.views, &view.name, |v| &v.name).is_some() {
-                return Err(exists("view", &view.name, change));
-            }
-            schema.views.push(view.clone());
-        }
-        Change::DropView { view } => {
-            let i = position(&schema.views, &view.name, |v| &v.name)
-                .ok_or_else(|| missing("view", &view.name, change))?;
-            schema.views.remove(i);
-        }
-        Change::CreateTrigger { trigger } => {
-            if position(&schema.triggers, &trigger.name, |t| &t.name).is_some() {
-                return Err(exists("trigger", &trigger.name, change));
-            }
-            schema.triggers.push(trigger.clone());
-        }
-        Change::DropTrigger { trigger } => {
-            let i = position(&schema.triggers, &trigger.name, |t| &t.name)
-                .ok_or_else(|| missing("trigger", &trigger.name, change))?;
-            schema.triggers.remove(i);
-        }
-        Change::CreateVirtualTable { table } => {
-            if position(&schema.virtual_tables, &table.name, |t| &t.name).is_some() {
-                return Err(exists("virtual table", &table.name, change));
-            }
-            schema.virtual_tables.push(table.clone());
-        }
-        Change::DropVirtualTable { table } => {
-            let i = position(&schema.virtual_tables, &table.name, |t| &t.name)
-                .ok_or_else(|| missing("virtual table", &table.name, change))?;
-            schema.virtual_tables.remove(i);
-        }
+        Change::CreateView { view } => add(
+            &mut schema.views,
+            view,
+            |v| v.name.eq_ignore_ascii_case(&view.name),
+            ("view", &view.name),
+            change,
+        )?,
+        Change::DropView { view } => remove(
+            &mut schema.views,
+            |v| v.name.eq_ignore_ascii_case(&view.name),
+            ("view", &view.name),
+            change,
+        )?,
+        Change::CreateTrigger { trigger } => add(
+            &mut schema.triggers,
+            trigger,
+            |t| t.name.eq_ignore_ascii_case(&trigger.name),
+            ("trigger", &trigger.name),
+            change,
+        )?,
+        Change::DropTrigger { trigger } => remove(
+            &mut schema.triggers,
+            |t| t.name.eq_ignore_ascii_case(&trigger.name),
+            ("trigger", &trigger.name),
+            change,
+        )?,
+        Change::CreateVirtualTable { table } => add(
+            &mut schema.virtual_tables,
+            table,
+            |t| t.name.eq_ignore_ascii_case(&table.name),
+            ("virtual table", &table.name),
+            change,
+        )?,
+        Change::DropVirtualTable { table } => remove(
+            &mut schema.virtual_tables,
+            |t| t.name.eq_ignore_ascii_case(&table.name),
+            ("virtual table", &table.name),
+            change,
+        )?,
         Change::CreateNamespace { namespace } => add(
             &mut schema.namespaces,
             namespace,
