@@ -7,13 +7,14 @@
 
 use crate::cli::{ApplyArgs, Cli, Command, InspectFormat, MoveArgs, PlanFormat, StatusFormat};
 use crate::config::{self, Config};
+use crate::database::Database;
 use crate::migrations;
 use crate::progress::TerminalProgress;
 use crate::render;
 use crate::url::DatabaseUrl;
 use crate::Exit;
 use schemasync_core::format::{render_schema, SchemaFormat};
-use schemasync_core::migrate::{Direction, Revision, VersionStore};
+use schemasync_core::migrate::{Direction, Revision};
 use schemasync_core::source::load_desired;
 use schemasync_core::{ApplyOptions, Driver, Error, Plan, Result, Schema};
 use schemasync_postgres::{PgDriver, PgOptions};
@@ -28,40 +29,6 @@ struct Context {
     config: Config,
     busy_timeout: Duration,
     postgres: PgOptions,
-}
-
-/// An open database of either dialect.
-enum Database {
-    Sqlite(SqliteDriver),
-    Postgres(Box<PgDriver>),
-}
-
-impl Database {
-    /// The driver, for everything declarative.
-    fn driver(&mut self) -> &mut dyn Driver {
-        match self {
-            Database::Sqlite(driver) => driver,
-            Database::Postgres(driver) => driver.as_mut(),
-        }
-    }
-
-    /// The driver as a version store, for versioned migrations and revision status.
-    fn versions(&mut self) -> &mut dyn VersionStore {
-        match self {
-            Database::Sqlite(driver) => driver,
-            Database::Postgres(driver) => driver.as_mut(),
-        }
-    }
-
-    /// A verified backup in `dir`, named per SPEC §5 (SQLite only).
-    fn backup_into(&mut self, dir: &Path) -> Result<PathBuf> {
-        match self {
-            Database::Sqlite(driver) => driver.backup_into(dir),
-            Database::Postgres(_) => Err(Error::Unsupported(
-                "backups of PostgreSQL databases are not built yet; use pg_dump".to_string(),
-            )),
-        }
-    }
 }
 
 /// Whether a command may create a missing database file.
@@ -375,7 +342,7 @@ fn plan_for(driver: &mut dyn Driver, ctx: &Context, schema: &Path) -> Result<(Pl
 /// An empty database of the target's dialect for running revisions: a scratch database
 /// on the PostgreSQL server (or `--dev-url`), else in-memory SQLite (also when no
 /// database is configured, so revision files can be written offline).
-fn scratch(ctx: &Result<Context>) -> Result<migrations::Scratch> {
+fn scratch(ctx: &Result<Context>) -> Result<Database> {
     match ctx {
         Ok(Context {
             url: DatabaseUrl::Postgres(postgres),
@@ -387,9 +354,9 @@ fn scratch(ctx: &Result<Context>) -> Result<migrations::Scratch> {
                 .clone()
                 .unwrap_or_else(|| postgres.connection_string());
             PgDriver::connect_scratch(&server, options.clone())
-                .map(|driver| migrations::Scratch::Postgres(Box::new(driver)))
+                .map(|driver| Database::Postgres(Box::new(driver)))
         }
-        _ => SqliteDriver::open_in_memory().map(migrations::Scratch::Sqlite),
+        _ => SqliteDriver::open_in_memory().map(Database::Sqlite),
     }
 }
 

@@ -19,6 +19,7 @@
 pub mod cli;
 mod commands;
 pub mod config;
+mod database;
 mod migrations;
 mod progress;
 mod render;

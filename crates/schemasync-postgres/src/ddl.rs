@@ -256,6 +256,15 @@ pub(crate) fn create_enum(enum_type: &EnumType) -> String {
 /// `CREATE SEQUENCE …` with every option spelled out (ownership is separate:
 /// [`sequence_owned_by`]).
 pub(crate) fn create_sequence(sequence: &Sequence) -> String {
+    format!(
+        "CREATE SEQUENCE {} {}",
+        qualified(sequence.schema.as_deref(), &sequence.name),
+        sequence_options(sequence)
+    )
+}
+
+/// Every option of a sequence, as CREATE and ALTER SEQUENCE both take them.
+pub(crate) fn sequence_options(sequence: &Sequence) -> String {
     let min = sequence
         .min_value
         .map_or("NO MINVALUE".to_string(), |v| format!("MINVALUE {v}"));
@@ -263,8 +272,7 @@ pub(crate) fn create_sequence(sequence: &Sequence) -> String {
         .max_value
         .map_or("NO MAXVALUE".to_string(), |v| format!("MAXVALUE {v}"));
     format!(
-        "CREATE SEQUENCE {} AS {} INCREMENT BY {} {min} {max} START WITH {} CACHE {}{}",
-        qualified(sequence.schema.as_deref(), &sequence.name),
+        "AS {} INCREMENT BY {} {min} {max} START WITH {} CACHE {}{}",
         sequence.data_type,
         sequence.increment,
         sequence.start,
@@ -503,22 +511,49 @@ pub(crate) fn create_view(view: &View) -> String {
 }
 
 /// `COMMENT ON TABLE … IS …` (`IS NULL` removes the comment).
-pub(crate) fn comment_on_table(table: &Table, comment: Option<&str>) -> String {
+pub(crate) fn comment_on_table(schema: Option<&str>, table: &str, comment: Option<&str>) -> String {
     format!(
         "COMMENT ON TABLE {} IS {}",
-        qualified(table.schema.as_deref(), &table.name),
+        qualified(schema, table),
         comment_literal(comment)
     )
 }
 
 /// `COMMENT ON COLUMN table.column IS …` (`IS NULL` removes the comment).
-pub(crate) fn comment_on_column(table: &Table, column: &str, comment: Option<&str>) -> String {
+pub(crate) fn comment_on_column(
+    schema: Option<&str>,
+    table: &str,
+    column: &str,
+    comment: Option<&str>,
+) -> String {
     format!(
         "COMMENT ON COLUMN {}.{} IS {}",
-        qualified(table.schema.as_deref(), &table.name),
+        qualified(schema, table),
         quote_ident(column),
         comment_literal(comment)
     )
+}
+
+/// The `COMMENT ON` statements for a table and its columns, each with a label.
+pub(crate) fn table_comments(table: &Table) -> Vec<(String, String)> {
+    let name = label_name(table.schema.as_deref(), &table.name);
+    let schema = table.schema.as_deref();
+    let mut out = Vec::new();
+    if let Some(comment) = &table.comment {
+        out.push((
+            format!("comment on table {name}"),
+            comment_on_table(schema, &table.name, Some(comment)),
+        ));
+    }
+    for column in &table.columns {
+        if let Some(comment) = &column.comment {
+            out.push((
+                format!("comment on column {name}.{}", column.name),
+                comment_on_column(schema, &table.name, &column.name, Some(comment)),
+            ));
+        }
+    }
+    out
 }
 
 /// `COMMENT ON [MATERIALIZED] VIEW … IS …`.
@@ -611,21 +646,7 @@ fn comments(schema: &Schema) -> Vec<(String, String)> {
         }
     }
     for table in &schema.tables {
-        let name = label_name(table.schema.as_deref(), &table.name);
-        if let Some(comment) = &table.comment {
-            out.push((
-                format!("comment on table {name}"),
-                comment_on_table(table, Some(comment)),
-            ));
-        }
-        for column in &table.columns {
-            if let Some(comment) = &column.comment {
-                out.push((
-                    format!("comment on column {name}.{}", column.name),
-                    comment_on_column(table, &column.name, Some(comment)),
-                ));
-            }
-        }
+        out.extend(table_comments(table));
     }
     for view in &schema.views {
         if let Some(comment) = &view.comment {

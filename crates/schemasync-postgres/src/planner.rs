@@ -187,11 +187,7 @@ impl Planner<'_> {
             Change::CreateNamespace { namespace } => {
                 let mut sql = vec![format!("CREATE SCHEMA {}", quote_ident(&namespace.name))];
                 if let Some(comment) = &namespace.comment {
-                    sql.push(format!(
-                        "COMMENT ON SCHEMA {} IS {}",
-                        quote_ident(&namespace.name),
-                        quote_literal(comment)
-                    ));
+                    sql.push(ddl::comment_on_schema(&namespace.name, Some(comment)));
                 }
                 phases.transaction.push(Step::new(describe, sql));
             }
@@ -276,7 +272,7 @@ impl Planner<'_> {
             )),
             Change::CreateTable { table } => {
                 let mut sql = vec![ddl::create_table(table)];
-                sql.extend(table_comments(table));
+                sql.extend(ddl::table_comments(table).into_iter().map(|(_, sql)| sql));
                 phases.transaction.push(Step::new(describe, sql));
                 for fk in &table.foreign_keys {
                     phases.transaction.push(Step::new(
@@ -645,16 +641,7 @@ impl Planner<'_> {
             Change::CreateView { view } => {
                 let mut sql = vec![ddl::create_view(view)];
                 if let Some(comment) = &view.comment {
-                    sql.push(format!(
-                        "COMMENT ON {}VIEW {} IS {}",
-                        if view.materialized {
-                            "MATERIALIZED "
-                        } else {
-                            ""
-                        },
-                        qualified(view.schema.as_deref(), &view.name),
-                        quote_literal(comment)
-                    ));
+                    sql.push(ddl::comment_on_view(view, Some(comment)));
                 }
                 phases.transaction.push(Step::new(describe, sql));
             }
@@ -685,21 +672,13 @@ impl Planner<'_> {
                 to,
                 ..
             } => {
-                let object = match column {
-                    Some(column) => format!(
-                        "COLUMN {}.{}",
-                        qualified(schema.as_deref(), table),
-                        quote_ident(column)
-                    ),
-                    None => format!("TABLE {}", qualified(schema.as_deref(), table)),
+                let sql = match column {
+                    Some(column) => {
+                        ddl::comment_on_column(schema.as_deref(), table, column, to.as_deref())
+                    }
+                    None => ddl::comment_on_table(schema.as_deref(), table, to.as_deref()),
                 };
-                let value = to
-                    .as_deref()
-                    .map_or_else(|| "NULL".to_string(), quote_literal);
-                phases.transaction.push(Step::new(
-                    describe,
-                    vec![format!("COMMENT ON {object} IS {value}")],
-                ));
+                phases.transaction.push(Step::new(describe, vec![sql]));
             }
             Change::ReorderColumns { .. }
             | Change::SetTableOptions { .. }
@@ -725,10 +704,11 @@ impl Planner<'_> {
             ddl::column_definition(column)
         )];
         if let Some(comment) = &column.comment {
-            sql.push(format!(
-                "COMMENT ON COLUMN {target}.{} IS {}",
-                quote_ident(&column.name),
-                quote_literal(comment)
+            sql.push(ddl::comment_on_column(
+                schema.as_deref(),
+                table,
+                &column.name,
+                Some(comment),
             ));
         }
         let mut step = Step::new(describe, sql);
@@ -1225,32 +1205,11 @@ fn duplicates_check(table: &Table, columns: &[String], description: &str) -> Dat
     }
 }
 
-fn sequence_options(sequence: &Sequence) -> String {
-    let mut options = format!(
-        "AS {} INCREMENT BY {} START WITH {} CACHE {}",
-        sequence.data_type, sequence.increment, sequence.start, sequence.cache
-    );
-    match sequence.min_value {
-        Some(min) => options.push_str(&format!(" MINVALUE {min}")),
-        None => options.push_str(" NO MINVALUE"),
-    }
-    match sequence.max_value {
-        Some(max) => options.push_str(&format!(" MAXVALUE {max}")),
-        None => options.push_str(" NO MAXVALUE"),
-    }
-    options.push_str(if sequence.cycle {
-        " CYCLE"
-    } else {
-        " NO CYCLE"
-    });
-    options
-}
-
 fn alter_sequence(from: &Sequence, to: &Sequence, tables: &[Table]) -> Vec<String> {
     let mut sql = vec![format!(
         "ALTER SEQUENCE {} {}",
         qualified(to.schema.as_deref(), &to.name),
-        sequence_options(to)
+        ddl::sequence_options(to)
     )];
     if from.owned_by != to.owned_by {
         sql.push(ddl::sequence_owned_by(
@@ -1258,28 +1217,6 @@ fn alter_sequence(from: &Sequence, to: &Sequence, tables: &[Table]) -> Vec<Strin
             to.owned_by.as_deref().unwrap_or(""),
             tables,
         ));
-    }
-    sql
-}
-
-/// `COMMENT ON` statements for a new table and its columns.
-fn table_comments(table: &Table) -> Vec<String> {
-    let target = qualified(table.schema.as_deref(), &table.name);
-    let mut sql = Vec::new();
-    if let Some(comment) = &table.comment {
-        sql.push(format!(
-            "COMMENT ON TABLE {target} IS {}",
-            quote_literal(comment)
-        ));
-    }
-    for column in &table.columns {
-        if let Some(comment) = &column.comment {
-            sql.push(format!(
-                "COMMENT ON COLUMN {target}.{} IS {}",
-                quote_ident(&column.name),
-                quote_literal(comment)
-            ));
-        }
     }
     sql
 }

@@ -634,6 +634,28 @@ fn dry_run_checks_everything_and_changes_nothing() {
         .unwrap();
     assert!(!plan.is_empty());
     assert_eq!(db.bytes(), before);
+
+    // A dry run still runs the data checks: rows that block the change are reported.
+    db.conn().execute("INSERT INTO t VALUES (1)", []).unwrap();
+    let before = db.bytes();
+    let blocked = db
+        .driver()
+        .normalize_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT NOT NULL);")
+        .unwrap();
+    let error = db
+        .sync_with(
+            &blocked,
+            &ApplyOptions {
+                dry_run: true,
+                ..ApplyOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::ValidationFailed { count: 1, .. }),
+        "{error}"
+    );
+    assert_eq!(db.bytes(), before);
 }
 
 #[test]
