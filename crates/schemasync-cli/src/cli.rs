@@ -37,6 +37,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "N", default_value_t = 5)]
     pub lock_retries: u32,
 
+    /// PostgreSQL: milliseconds a statement may run before the server cancels it; 0
+    /// (the default) sets no limit, so a server default cannot cancel an index build
+    #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
+    pub statement_timeout: u64,
+
     /// PostgreSQL: plain DDL without CONCURRENTLY / NOT VALID (for empty databases)
     #[arg(long, global = true)]
     pub unsafe_plain_ddl: bool,

@@ -63,6 +63,7 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         postgres: PgOptions {
             lock_timeout: Duration::from_millis(cli.lock_timeout),
             lock_retries: cli.lock_retries,
+            statement_timeout: Duration::from_millis(cli.statement_timeout),
             unsafe_plain_ddl: cli.unsafe_plain_ddl,
             dev_url: cli.dev_url.clone(),
         },

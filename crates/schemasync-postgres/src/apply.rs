@@ -6,7 +6,7 @@
 //! phase, verification runs inside it, so a mismatch rolls everything back. Steps outside
 //! the transaction are idempotent, so re-running an interrupted apply finishes it.
 
-use crate::driver::{pg_error, PgDriver};
+use crate::driver::{pg_error, PgDriver, PgOptions};
 use crate::{history, introspect};
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient};
@@ -44,6 +44,13 @@ pub(crate) fn take_advisory_lock(client: &mut Client) -> Result<()> {
     }
 }
 
+/// Sets the session's `lock_timeout` and `statement_timeout` from `options`.
+pub(crate) fn set_session(client: &mut Client, options: &PgOptions) -> Result<()> {
+    client
+        .batch_execute(&options.session_settings())
+        .map_err(|e| pg_error("cannot set lock_timeout and statement_timeout", &e))
+}
+
 /// Releases the session advisory lock [`take_advisory_lock`] took.
 pub(crate) fn release_advisory_lock(client: &mut Client) -> Result<()> {
     client
@@ -64,17 +71,18 @@ pub(crate) fn apply(
     }
     plan.refuse_data_loss(options.allow_data_loss)?;
     let diff_options = driver.diff_options();
-    let lock_timeout = driver.options.lock_timeout;
-    let retries = driver.options.lock_retries;
-    let client = &mut driver.client;
+    let PgDriver {
+        client,
+        options: pg,
+        ..
+    } = driver;
     take_advisory_lock(client)?;
     let outcome = Run {
         plan,
         desired,
         options,
         diff_options,
-        lock_timeout,
-        retries,
+        pg,
     }
     .run(client);
     let unlocked = release_advisory_lock(client);
@@ -90,18 +98,13 @@ pub(crate) struct Run<'a> {
     pub(crate) desired: &'a Schema,
     pub(crate) options: &'a ApplyOptions,
     pub(crate) diff_options: DiffOptions,
-    pub(crate) lock_timeout: Duration,
-    pub(crate) retries: u32,
+    /// Timeouts and retries.
+    pub(crate) pg: &'a PgOptions,
 }
 
 impl Run<'_> {
     fn run(&self, client: &mut Client) -> Result<ApplyReport> {
-        client
-            .batch_execute(&format!(
-                "SET lock_timeout = '{}ms'",
-                self.lock_timeout.as_millis()
-            ))
-            .map_err(|e| pg_error("cannot set lock_timeout", &e))?;
+        set_session(client, self.pg)?;
         for check in self.plan.checks() {
             run_check(client, check)?;
         }
@@ -208,12 +211,18 @@ impl Run<'_> {
                 }
                 Some((number, step, error)) => {
                     drop(transaction);
-                    if is_lock_timeout(&error) && attempt < self.retries {
+                    if is_lock_timeout(&error) && attempt < self.pg.lock_retries {
                         attempt += 1;
-                        sleep(backoff(self.lock_timeout, attempt));
+                        sleep(backoff(self.pg.lock_timeout, attempt));
                         continue;
                     }
-                    return Err(step_error(number, step, &error, attempt, self.lock_timeout));
+                    return Err(step_error(
+                        number,
+                        step,
+                        &error,
+                        attempt,
+                        self.pg.lock_timeout,
+                    ));
                 }
             }
         }
@@ -229,12 +238,14 @@ impl Run<'_> {
             for statement in &step.sql {
                 match client.batch_execute(statement) {
                     Ok(()) => {}
-                    Err(e) if is_lock_timeout(&e) && attempt < self.retries => {
+                    Err(e) if is_lock_timeout(&e) && attempt < self.pg.lock_retries => {
                         attempt += 1;
-                        sleep(backoff(self.lock_timeout, attempt));
+                        sleep(backoff(self.pg.lock_timeout, attempt));
                         continue 'step;
                     }
-                    Err(e) => return Err(step_error(number, step, &e, attempt, self.lock_timeout)),
+                    Err(e) => {
+                        return Err(step_error(number, step, &e, attempt, self.pg.lock_timeout))
+                    }
                 }
             }
             return Ok(());
@@ -316,8 +327,42 @@ pub(crate) fn step_error(
     }
 }
 
+/// The session-local function a type change's data check calls: the keys (with the
+/// value) of the rows whose column fails the cast to a type. One cast over the whole
+/// column first; only when that fails, row by row.
+pub(crate) const CAST_FAILURES: &str = "pg_temp.schemasync_cast_failures";
+
+/// Creates [`CAST_FAILURES`] for this session.
+const CREATE_CAST_FAILURES: &str = r#"CREATE OR REPLACE FUNCTION pg_temp.schemasync_cast_failures(
+    relation regclass, column_name text, target_type text, row_key text)
+RETURNS SETOF text LANGUAGE plpgsql AS $probe$
+DECLARE
+    found record;
+BEGIN
+    BEGIN
+        EXECUTE format('SELECT count(%I::%s) FROM %s', column_name, target_type, relation);
+        RETURN;
+    EXCEPTION WHEN others THEN
+        NULL;
+    END;
+    FOR found IN EXECUTE format('SELECT %s AS row_key, %I AS value FROM %s WHERE %I IS NOT NULL',
+                                row_key, column_name, relation, column_name) LOOP
+        BEGIN
+            EXECUTE format('SELECT $1::%s', target_type) USING found.value;
+        EXCEPTION WHEN others THEN
+            RETURN NEXT found.row_key || ' (' || left(found.value::text, 40) || ')';
+        END;
+    END LOOP;
+END
+$probe$"#;
+
 /// Runs a data check; any offending row refuses the plan before anything changes.
 pub(crate) fn run_check(client: &mut impl GenericClient, check: &DataCheck) -> Result<()> {
+    if check.violations_sql.contains(CAST_FAILURES) {
+        client
+            .batch_execute(CREATE_CAST_FAILURES)
+            .map_err(|e| pg_error("cannot create the session's cast probe", &e))?;
+    }
     let rows = client.query(&check.violations_sql, &[]).map_err(|e| {
         pg_error(
             format!(

@@ -18,6 +18,10 @@ pub struct PgOptions {
     pub lock_timeout: Duration,
     /// How many times a step that hit the lock timeout is retried, with backoff.
     pub lock_retries: u32,
+    /// `statement_timeout` for every step; zero (the default) means none. Set explicitly
+    /// so a role's or server's default cannot cancel a `CREATE INDEX CONCURRENTLY`
+    /// half way (which leaves an invalid index behind).
+    pub statement_timeout: Duration,
     /// Plain DDL without the lock-safe forms (for empty databases).
     pub unsafe_plain_ddl: bool,
     /// Server for scratch databases (`--dev-url`); the target server when `None`.
@@ -29,9 +33,21 @@ impl Default for PgOptions {
         PgOptions {
             lock_timeout: Duration::from_millis(100),
             lock_retries: 5,
+            statement_timeout: Duration::ZERO,
             unsafe_plain_ddl: false,
             dev_url: None,
         }
+    }
+}
+
+impl PgOptions {
+    /// The `SET` statements every apply, migration and printed script starts with.
+    pub(crate) fn session_settings(&self) -> String {
+        format!(
+            "SET lock_timeout = '{}ms';\nSET statement_timeout = '{}ms';\n",
+            self.lock_timeout.as_millis(),
+            self.statement_timeout.as_millis()
+        )
     }
 }
 
@@ -145,10 +161,7 @@ impl Driver for PgDriver {
     }
 
     fn script(&self, plan: &Plan) -> String {
-        let mut out = format!(
-            "SET lock_timeout = '{}ms';\n",
-            self.options.lock_timeout.as_millis()
-        );
+        let mut out = self.options.session_settings();
         let mut in_transaction = false;
         for step in &plan.steps {
             if step.transactional != in_transaction {

@@ -777,21 +777,36 @@ impl Planner<'_> {
                 ))),
             };
         }
+        let mut from = from.clone();
         if from.data_type != to.data_type || from.collation != to.collation {
             let collate = to
                 .collation
                 .as_ref()
                 .map(|c| format!(" COLLATE {}", quote_ident(c)))
                 .unwrap_or_default();
-            let mut step = Step::new(
-                format!("change type of {object} to {}", to.data_type),
-                vec![format!(
-                    "ALTER TABLE {target} ALTER COLUMN {column} TYPE {}{collate} USING {column}::{}",
-                    to.data_type, to.data_type
-                )],
-            );
+            // A length limit is enforced by the assignment cast (an explicit cast would
+            // truncate silently); every other change converts with an explicit cast.
+            let limit = length_limit(&to.data_type);
+            let using = match limit {
+                Some(_) => String::new(),
+                None => format!(" USING {column}::{}", to.data_type),
+            };
+            let mut sql = Vec::new();
+            // A default is not converted with the column: drop it, set it again after.
+            if from.default.take().is_some() {
+                sql.push(format!(
+                    "ALTER TABLE {target} ALTER COLUMN {column} DROP DEFAULT"
+                ));
+            }
+            sql.push(format!(
+                "ALTER TABLE {target} ALTER COLUMN {column} TYPE {}{collate}{using}",
+                to.data_type
+            ));
+            let mut step = Step::new(format!("change type of {object} to {}", to.data_type), sql);
             step.lock = Some("ACCESS EXCLUSIVE (held while the table is rewritten)".to_string());
-            if existing.is_some() && !binary_coercible(&from.data_type, &to.data_type) {
+            if let Some(existing) =
+                existing.filter(|_| !binary_coercible(&from.data_type, &to.data_type))
+            {
                 step.hazards.push(Hazard::new(
                     HazardKind::TableRewrite,
                     object.clone(),
@@ -808,10 +823,35 @@ impl Planner<'_> {
                         to.name, to.data_type
                     ),
                 ));
+                if let Some([current]) = self
+                    .current_columns(schema, table, std::slice::from_ref(&to.name))
+                    .as_deref()
+                {
+                    let labels = self
+                        .desired
+                        .enums
+                        .iter()
+                        .find(|e| uses_enum(to, e))
+                        .map(|e| e.values.as_slice());
+                    let conversion = match (labels, limit) {
+                        (Some(labels), _) => Conversion::Labels(labels),
+                        (None, Some(limit)) => Conversion::Length(limit),
+                        (None, None) => Conversion::Cast,
+                    };
+                    if !cast_cannot_fail(&from.data_type, &to.data_type) {
+                        step.checks.push(cast_check(
+                            existing,
+                            current,
+                            &to.data_type,
+                            conversion,
+                            &object,
+                        ));
+                    }
+                }
             }
             phases.transaction.push(step);
         }
-        self.alter_rest(schema, table, from, to, phases)
+        self.alter_rest(schema, table, &from, to, phases)
     }
 
     /// Nullability, default and identity.
@@ -899,11 +939,11 @@ impl Planner<'_> {
         let mut step = Step::new(
             format!("set NOT NULL on {object} through a validated CHECK"),
             vec![
-                format!("ALTER TABLE {target} DROP CONSTRAINT IF EXISTS {check_name}"),
+                format!("{TEMPORARY_CHECK_DROP}ALTER TABLE {target} DROP CONSTRAINT IF EXISTS {check_name}"),
                 format!("ALTER TABLE {target} ADD CONSTRAINT {check_name} CHECK ({quoted} IS NOT NULL) NOT VALID"),
                 format!("ALTER TABLE {target} VALIDATE CONSTRAINT {check_name}"),
                 format!("ALTER TABLE {target} ALTER COLUMN {quoted} SET NOT NULL"),
-                format!("ALTER TABLE {target} DROP CONSTRAINT {check_name}"),
+                format!("{TEMPORARY_CHECK_DROP}ALTER TABLE {target} DROP CONSTRAINT {check_name}"),
             ],
         );
         step.transactional = false;
@@ -1122,6 +1162,12 @@ fn returns_clause(definition: &str) -> Option<&str> {
         .find(|line| line.starts_with("RETURNS "))
 }
 
+/// Heads the statements that drop our own temporary NOT NULL check: squawk's
+/// `ban-drop-constraint` protects guarantees clients rely on, and this one was added
+/// by the same step a moment before (the column's NOT NULL replaces it).
+const TEMPORARY_CHECK_DROP: &str =
+    "-- our temporary check: NOT NULL replaces it\n-- squawk-ignore ban-drop-constraint\n";
+
 fn drop_constraint(schema: &Option<String>, table: &str, name: &str) -> String {
     format!(
         "ALTER TABLE {} DROP CONSTRAINT {}",
@@ -1143,6 +1189,82 @@ fn is_volatile_default(default: &str) -> bool {
     ]
     .iter()
     .any(|f| lower.contains(f))
+}
+
+/// The `n` of `character varying(n)` or `character(n)`: the types whose limit only
+/// the assignment cast enforces.
+fn length_limit(data_type: &str) -> Option<u32> {
+    ["character varying(", "character("]
+        .iter()
+        .find_map(|prefix| {
+            data_type
+                .strip_prefix(prefix)?
+                .strip_suffix(')')?
+                .parse()
+                .ok()
+        })
+}
+
+/// How a type change's data check finds the values that will not convert.
+enum Conversion<'a> {
+    /// To an enum (which may not exist before the plan): values outside its labels.
+    Labels(&'a [String]),
+    /// To `character varying(n)` or `character(n)`: values longer than `n`.
+    Length(u32),
+    /// Anything else: values the cast rejects ([`crate::apply::CAST_FAILURES`]).
+    Cast,
+}
+
+/// Rows of `existing` whose `column` will not convert to `data_type`.
+fn cast_check(
+    existing: &Table,
+    column: &str,
+    data_type: &str,
+    conversion: Conversion,
+    object: &str,
+) -> DataCheck {
+    let target = qualified(existing.schema.as_deref(), &existing.name);
+    let quoted = quote_ident(column);
+    let rejected = |condition: String| {
+        format!(
+            "SELECT {} || ' (' || left({quoted}::text, 40) || ')' FROM {target} WHERE {condition}",
+            key_expression(existing),
+        )
+    };
+    let violations_sql = match conversion {
+        Conversion::Labels(labels) => rejected(format!(
+            "{quoted}::text NOT IN ({})",
+            labels
+                .iter()
+                .map(|l| quote_literal(l))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Conversion::Length(limit) => rejected(format!("char_length({quoted}::text) > {limit}")),
+        Conversion::Cast => format!(
+            "SELECT * FROM {}({}, {}, {}, {})",
+            crate::apply::CAST_FAILURES,
+            quote_literal(&target),
+            quote_literal(column),
+            quote_literal(data_type),
+            quote_literal(&key_expression(existing))
+        ),
+    };
+    DataCheck {
+        description: format!("convert {object} to {data_type}"),
+        remedy: "fix or clear those values first".to_string(),
+        violations_sql,
+    }
+}
+
+/// Conversions that succeed for every value: to text, and integer widening.
+fn cast_cannot_fail(from: &str, to: &str) -> bool {
+    const INTEGERS: [&str; 3] = ["smallint", "integer", "bigint"];
+    let rank = |t: &str| INTEGERS.iter().position(|i| *i == t);
+    to == "text"
+        || (from == "real" && to == "double precision")
+        || (rank(from).is_some() && (to == "numeric" || to == "double precision"))
+        || matches!((rank(from), rank(to)), (Some(a), Some(b)) if b >= a)
 }
 
 /// Type changes PostgreSQL makes without rewriting the table.

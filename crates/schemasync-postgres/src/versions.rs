@@ -39,7 +39,8 @@
 //! Introspection never reports the version table (it ignores `schemasync_*`).
 
 use crate::apply::{
-    backoff, is_lock_timeout, release_advisory_lock, run_check, step_error, take_advisory_lock, Run,
+    backoff, is_lock_timeout, release_advisory_lock, run_check, set_session, step_error,
+    take_advisory_lock, Run,
 };
 use crate::driver::{pg_error, PgDriver, PgOptions};
 use crate::quote::quote_literal;
@@ -51,7 +52,6 @@ use schemasync_core::migrate::{
 };
 use schemasync_core::{diff, Dialect, DiffOptions, Driver, Error, Plan, Result, Schema, Step};
 use std::thread::sleep;
-use std::time::Duration;
 
 /// `applied_at` as the server writes it: UTC, RFC 3339, with microseconds so rows sort
 /// in the order they were written.
@@ -132,20 +132,15 @@ fn remove(client: &mut impl GenericClient, revision: &str) -> Result<()> {
 }
 
 /// Runs `work` holding the session advisory lock (waited for without a timeout), with
-/// `lock_timeout` set for everything `work` does; the lock is released on every path.
+/// `lock_timeout` and `statement_timeout` set for everything `work` does; the lock is
+/// released on every path.
 fn locked<T>(
     client: &mut Client,
-    lock_timeout: Duration,
+    options: &PgOptions,
     work: impl FnOnce(&mut Client) -> Result<T>,
 ) -> Result<T> {
     take_advisory_lock(client)?;
-    let outcome = client
-        .batch_execute(&format!(
-            "SET lock_timeout = '{}ms'",
-            lock_timeout.as_millis()
-        ))
-        .map_err(|e| pg_error("cannot set lock_timeout", &e))
-        .and_then(|()| work(client));
+    let outcome = set_session(client, options).and_then(|()| work(client));
     let unlocked = release_advisory_lock(client);
     let value = outcome?;
     unlocked?;
@@ -473,8 +468,7 @@ impl Revision<'_> {
             desired: &planned.after,
             options: self.run.options,
             diff_options: self.diff_options,
-            lock_timeout: self.options.lock_timeout,
-            retries: self.options.lock_retries,
+            pg: self.options,
         }
     }
 }
@@ -494,12 +488,11 @@ impl VersionStore for PgDriver {
             options,
             diff_options,
         };
-        locked(client, options.lock_timeout, |client| revision.run(client))
+        locked(client, options, |client| revision.run(client))
     }
 
     fn stamp(&mut self, revisions: &[(String, String)]) -> Result<()> {
-        let lock_timeout = self.options.lock_timeout;
-        locked(&mut self.client, lock_timeout, |client| {
+        locked(&mut self.client, &self.options, |client| {
             let mut transaction = client
                 .transaction()
                 .map_err(|e| pg_error("cannot begin the transaction", &e))?;
