@@ -354,6 +354,78 @@ pub enum Change {
         /// The virtual table as it was.
         table: VirtualTable,
     },
+    /// Set or remove the comment on a schema, type, function or view whose definition
+    /// stays as it is.
+    SetObjectComment {
+        /// The object, as desired (its `comment` is `to`).
+        object: Commented,
+        /// The comment as it was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// The comment as desired; `None` removes it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
+}
+
+/// An object other than a table or column that can carry a comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Commented {
+    /// A namespace (PostgreSQL schema).
+    Namespace(Namespace),
+    /// An enum type.
+    Enum(EnumType),
+    /// A function or procedure.
+    Function(Function),
+    /// A view or materialized view.
+    View(View),
+}
+
+impl Commented {
+    /// The same object carrying `comment`.
+    pub fn with_comment(self, comment: Option<String>) -> Commented {
+        match self {
+            Commented::Namespace(namespace) => Commented::Namespace(Namespace {
+                comment,
+                ..namespace
+            }),
+            Commented::Enum(enum_type) => Commented::Enum(EnumType {
+                comment,
+                ..enum_type
+            }),
+            Commented::Function(function) => Commented::Function(Function {
+                comment,
+                ..function
+            }),
+            Commented::View(view) => Commented::View(View { comment, ..view }),
+        }
+    }
+
+    /// The object's kind and name, as `describe` shows them: `enum app.mood`.
+    pub fn describe(&self) -> String {
+        match self {
+            Commented::Namespace(namespace) => format!("schema {}", namespace.name),
+            Commented::Enum(enum_type) => format!(
+                "enum {}",
+                qualify(enum_type.schema.as_deref(), &enum_type.name)
+            ),
+            Commented::Function(function) => format!(
+                "function {}({})",
+                qualify(function.schema.as_deref(), &function.name),
+                function.arguments
+            ),
+            Commented::View(view) => format!(
+                "{}view {}",
+                if view.materialized {
+                    "materialized "
+                } else {
+                    ""
+                },
+                qualify(view.schema.as_deref(), &view.name)
+            ),
+        }
+    }
 }
 
 impl Change {
@@ -632,6 +704,10 @@ impl Change {
                 table,
                 name,
             } => format!("validate constraint {name} on {}", at(schema, table)),
+            Change::SetObjectComment { object, to, .. } => match to {
+                Some(_) => format!("comment on {}", object.describe()),
+                None => format!("remove comment on {}", object.describe()),
+            },
             Change::SetComment {
                 schema,
                 table,
@@ -872,6 +948,11 @@ impl Change {
                 schema,
                 table,
                 name,
+            },
+            Change::SetObjectComment { object, from, to } => Change::SetObjectComment {
+                object: object.with_comment(from.clone()),
+                from: to,
+                to: from,
             },
             Change::SetComment {
                 schema,

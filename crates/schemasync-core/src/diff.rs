@@ -5,7 +5,7 @@
 //! only from `renamed_from` hints, never from guessing. Unnamed constraints are matched
 //! by what they are, so they never show as drift.
 
-use crate::change::Change;
+use crate::change::{Change, Commented};
 use crate::model::{
     Check, Column, EnumType, Exclusion, ForeignKey, Index, Schema, Table, Trigger, Unique, View,
 };
@@ -191,6 +191,18 @@ impl<'a> Differ<'a> {
                     namespace: namespace.clone(),
                 });
             }
+            if let Some(existing) = self
+                .current
+                .namespaces
+                .iter()
+                .find(|n| n.name == namespace.name && n.comment != namespace.comment)
+            {
+                changes.before_tables.push(Change::SetObjectComment {
+                    object: Commented::Namespace(namespace.clone()),
+                    from: existing.comment.clone(),
+                    to: namespace.comment.clone(),
+                });
+            }
         }
         for wanted in &self.desired.enums {
             let existing = self.current.enums.iter().find(|e| {
@@ -200,8 +212,22 @@ impl<'a> Differ<'a> {
                 None => changes.before_tables.push(Change::CreateEnum {
                     enum_type: wanted.clone(),
                 }),
-                Some(existing) if existing.values == wanted.values => {}
-                Some(existing) => changes.before_tables.extend(enum_changes(existing, wanted)),
+                Some(existing) => {
+                    let mut recreated = false;
+                    if existing.values != wanted.values {
+                        let enum_changes = enum_changes(existing, wanted);
+                        recreated =
+                            matches!(enum_changes.first(), Some(Change::RecreateEnum { .. }));
+                        changes.before_tables.extend(enum_changes);
+                    }
+                    if !recreated && existing.comment != wanted.comment {
+                        changes.before_tables.push(Change::SetObjectComment {
+                            object: Commented::Enum(wanted.clone()),
+                            from: existing.comment.clone(),
+                            to: wanted.comment.clone(),
+                        });
+                    }
+                }
             }
         }
         for wanted in &self.desired.sequences {
@@ -229,7 +255,15 @@ impl<'a> Differ<'a> {
                 None => changes.before_tables.push(Change::CreateFunction {
                     function: wanted.clone(),
                 }),
-                Some(existing) if existing.definition == wanted.definition => {}
+                Some(existing) if existing.definition == wanted.definition => {
+                    if existing.comment != wanted.comment {
+                        changes.before_tables.push(Change::SetObjectComment {
+                            object: Commented::Function(wanted.clone()),
+                            from: existing.comment.clone(),
+                            to: wanted.comment.clone(),
+                        });
+                    }
+                }
                 Some(existing) => changes.before_tables.push(Change::ReplaceFunction {
                     from: existing.clone(),
                     to: wanted.clone(),
@@ -665,13 +699,15 @@ impl<'a> Differ<'a> {
     fn diff_views(&self) -> (Vec<Change>, Vec<Change>) {
         let mut drops: Vec<&View> = Vec::new();
         let mut creates: Vec<&View> = Vec::new();
+        let mut comments: Vec<Change> = Vec::new();
         for view in &self.current.views {
             let desired = self
                 .desired
                 .views
                 .iter()
                 .find(|v| self.options.same_name(&v.name, &view.name));
-            if desired != Some(view) || self.reads_recreated_table(&view.definition) {
+            let same_definition = desired.is_some_and(|d| same_except_comment(d, view));
+            if !same_definition || self.reads_recreated_table(&view.definition) {
                 drops.push(view);
             }
         }
@@ -682,8 +718,17 @@ impl<'a> Differ<'a> {
                 .iter()
                 .find(|v| self.options.same_name(&v.name, &view.name));
             let dropped = current.is_some_and(|c| drops.iter().any(|d| d.name == c.name));
-            if current != Some(view) || dropped {
-                creates.push(view);
+            match current {
+                Some(current) if !dropped => {
+                    if current.comment != view.comment {
+                        comments.push(Change::SetObjectComment {
+                            object: Commented::View(view.clone()),
+                            from: current.comment.clone(),
+                            to: view.comment.clone(),
+                        });
+                    }
+                }
+                _ => creates.push(view),
             }
         }
         // A view that reads a dropped or recreated view must be recreated with it.
@@ -727,6 +772,7 @@ impl<'a> Differ<'a> {
             create_order
                 .into_iter()
                 .map(|view| Change::CreateView { view: view.clone() })
+                .chain(comments)
                 .collect(),
         )
     }
@@ -847,6 +893,17 @@ fn enum_changes(current: &EnumType, desired: &EnumType) -> Vec<Change> {
                 .cloned(),
         })
         .collect()
+}
+
+/// Whether two views differ at most in their comments.
+fn same_except_comment(a: &View, b: &View) -> bool {
+    View {
+        comment: None,
+        ..a.clone()
+    } == View {
+        comment: None,
+        ..b.clone()
+    }
 }
 
 /// Whether the kept column named `from` in the current table is the one named `to` now.

@@ -28,7 +28,7 @@ pub mod source;
 pub mod sqltext;
 
 pub use builder::SchemaBuilder;
-pub use change::{qualify, Change};
+pub use change::{qualify, Change, Commented};
 pub use diff::{diff, diff_recreating, DiffOptions};
 pub use driver::{ApplyOptions, ApplyReport, Driver, Progress, Status, TableStatus};
 pub use error::{Error, Result};

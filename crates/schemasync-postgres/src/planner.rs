@@ -17,8 +17,8 @@ use crate::driver::PgOptions;
 use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::mentions;
 use schemasync_core::{
-    diff_recreating, qualify, Change, Column, DataCheck, Dialect, DiffOptions, EnumType, Error,
-    Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step, Table,
+    diff_recreating, qualify, Change, Column, Commented, DataCheck, Dialect, DiffOptions, EnumType,
+    Error, Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step, Table,
 };
 
 /// The three phases of a plan.
@@ -195,9 +195,16 @@ impl Planner<'_> {
                 describe,
                 vec![format!("DROP SCHEMA {}", quote_ident(&namespace.name))],
             )),
-            Change::CreateEnum { enum_type } => phases
-                .transaction
-                .push(Step::new(describe, vec![ddl::create_enum(enum_type)])),
+            Change::CreateEnum { enum_type } => {
+                let mut sql = vec![ddl::create_enum(enum_type)];
+                sql.extend(
+                    enum_type
+                        .comment
+                        .as_deref()
+                        .map(|c| ddl::comment_on_enum(enum_type, Some(c))),
+                );
+                phases.transaction.push(Step::new(describe, sql));
+            }
             Change::DropEnum { enum_type } => phases.transaction.push(Step::new(
                 describe,
                 vec![format!(
@@ -246,13 +253,21 @@ impl Planner<'_> {
                 describe,
                 alter_sequence(from, to, &self.desired.tables),
             )),
-            Change::CreateFunction { function } => phases
-                .transaction
-                .push(Step::new(describe, vec![function.definition.clone()])),
+            Change::CreateFunction { function } => phases.transaction.push(Step::new(describe, {
+                let mut sql = vec![function.definition.clone()];
+                sql.extend(
+                    function
+                        .comment
+                        .as_deref()
+                        .map(|c| ddl::comment_on_function(function, Some(c))),
+                );
+                sql
+            })),
             Change::ReplaceFunction { from, to } => {
                 // `CREATE OR REPLACE` cannot change what a function returns.
                 let mut sql = Vec::new();
-                if returns_clause(&from.definition) != returns_clause(&to.definition) {
+                let dropped = returns_clause(&from.definition) != returns_clause(&to.definition);
+                if dropped {
                     sql.push(format!(
                         "DROP FUNCTION {}({})",
                         qualified(from.schema.as_deref(), &from.name),
@@ -260,6 +275,9 @@ impl Planner<'_> {
                     ));
                 }
                 sql.push(to.definition.clone());
+                if (dropped && to.comment.is_some()) || from.comment != to.comment {
+                    sql.push(ddl::comment_on_function(to, to.comment.as_deref()));
+                }
                 phases.transaction.push(Step::new(describe, sql));
             }
             Change::DropFunction { function } => phases.transaction.push(Step::new(
@@ -677,6 +695,19 @@ impl Planner<'_> {
                         ddl::comment_on_column(schema.as_deref(), table, column, to.as_deref())
                     }
                     None => ddl::comment_on_table(schema.as_deref(), table, to.as_deref()),
+                };
+                phases.transaction.push(Step::new(describe, vec![sql]));
+            }
+            Change::SetObjectComment { object, to, .. } => {
+                let sql = match object {
+                    Commented::Namespace(namespace) => {
+                        ddl::comment_on_schema(&namespace.name, to.as_deref())
+                    }
+                    Commented::Enum(enum_type) => ddl::comment_on_enum(enum_type, to.as_deref()),
+                    Commented::Function(function) => {
+                        ddl::comment_on_function(function, to.as_deref())
+                    }
+                    Commented::View(view) => ddl::comment_on_view(view, to.as_deref()),
                 };
                 phases.transaction.push(Step::new(describe, vec![sql]));
             }
@@ -1108,9 +1139,27 @@ impl Planner<'_> {
             format!("ALTER TYPE {old} RENAME TO {}", quote_ident(&scratch)),
             ddl::create_enum(to),
         ];
+        sql.extend(
+            to.comment
+                .as_deref()
+                .map(|c| ddl::comment_on_enum(to, Some(c))),
+        );
         let mut step_hazards = Vec::new();
+        let mut checks = Vec::new();
         for table in tables_using_enum(self.current, from) {
             for column in table.columns.iter().filter(|c| uses_enum(c, from)) {
+                if !column.data_type.ends_with("[]") {
+                    checks.push(cast_check(
+                        table,
+                        &column.name,
+                        &to.name,
+                        Conversion::Labels(&to.values),
+                        &qualify(
+                            table.schema.as_deref(),
+                            &format!("{}.{}", table.name, column.name),
+                        ),
+                    ));
+                }
                 let target = qualified(table.schema.as_deref(), &table.name);
                 let quoted = quote_ident(&column.name);
                 if let Some(default) = &column.default {
@@ -1150,6 +1199,7 @@ impl Planner<'_> {
         ));
         let mut step = Step::new(describe, sql);
         step.hazards = step_hazards;
+        step.checks = checks;
         step
     }
 }

@@ -564,3 +564,81 @@ fn a_column_renamed_and_made_unique_and_not_null_in_one_plan_is_checked_by_its_o
     );
     assert!(db.plan(&desired).is_empty());
 }
+
+#[test]
+fn comments_on_schemas_enums_functions_and_views_are_created_changed_and_removed() {
+    let objects = "CREATE SCHEMA app;
+         CREATE TYPE app.mood AS ENUM ('ok', 'sad');
+         CREATE FUNCTION app.answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;
+         CREATE TABLE app.t (id int PRIMARY KEY, mood app.mood);
+         CREATE VIEW app.v AS SELECT id FROM app.t;
+         CREATE MATERIALIZED VIEW app.m AS SELECT id FROM app.t;";
+    let comments = |word: &str| {
+        format!(
+            "COMMENT ON SCHEMA app IS 'schema {word}';
+             COMMENT ON TYPE app.mood IS 'enum {word}';
+             COMMENT ON FUNCTION app.answer() IS 'function {word}';
+             COMMENT ON VIEW app.v IS 'view {word}';
+             COMMENT ON MATERIALIZED VIEW app.m IS 'matview {word}';"
+        )
+    };
+    let db = Db::with("");
+    let read = |db: &Db| {
+        db.rows(
+            "SELECT coalesce(obj_description('app'::regnamespace, 'pg_namespace'), '-') || ', ' ||
+                    coalesce(obj_description('app.mood'::regtype, 'pg_type'), '-') || ', ' ||
+                    coalesce(obj_description('app.answer()'::regprocedure, 'pg_proc'), '-') || ', ' ||
+                    coalesce(obj_description('app.v'::regclass, 'pg_class'), '-') || ', ' ||
+                    coalesce(obj_description('app.m'::regclass, 'pg_class'), '-')",
+        )
+    };
+    db.sync(&format!("{objects}{}", comments("one")), false);
+    assert_eq!(
+        read(&db),
+        ["schema one, enum one, function one, view one, matview one"]
+    );
+    db.client()
+        .batch_execute("INSERT INTO app.t VALUES (1, 'ok'); REFRESH MATERIALIZED VIEW app.m;")
+        .unwrap();
+    let plan = db.sync(&format!("{objects}{}", comments("two")), false);
+    assert!(
+        !sql_of(&plan).contains("DROP"),
+        "a comment change recreated something:\n{}",
+        sql_of(&plan)
+    );
+    assert_eq!(
+        read(&db),
+        ["schema two, enum two, function two, view two, matview two"]
+    );
+    assert_eq!(db.rows("SELECT id::text FROM app.m"), ["1"]);
+    db.sync(objects, false);
+    assert_eq!(read(&db), ["-, -, -, -, -"]);
+}
+
+#[test]
+fn removing_an_enum_label_still_in_use_is_refused_with_keys_and_applies_once_unused() {
+    let db = Db::with(
+        "CREATE TYPE mood AS ENUM ('ok', 'meh', 'sad');
+         CREATE TABLE t (id int PRIMARY KEY, mood mood DEFAULT 'ok');
+         INSERT INTO t VALUES (1, 'ok'), (2, 'meh'), (3, NULL);",
+    );
+    let before = db.catalog();
+    let desired = "CREATE TYPE mood AS ENUM ('ok', 'sad');
+         CREATE TABLE t (id int PRIMARY KEY, mood mood DEFAULT 'ok');";
+    let error = db
+        .sync_with(&db.desired(desired), &ApplyOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot convert t.mood to mood: 1 row(s) violate it (id=2 (meh)); fix or clear those values first"
+    );
+    assert_eq!(db.catalog(), before);
+    db.client()
+        .batch_execute("UPDATE t SET mood = 'sad' WHERE id = 2")
+        .unwrap();
+    db.sync(desired, false);
+    assert_eq!(
+        db.rows("SELECT coalesce(mood::text, 'NULL') FROM t ORDER BY id"),
+        ["ok", "sad", "NULL"]
+    );
+}

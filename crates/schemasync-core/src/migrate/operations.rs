@@ -5,7 +5,7 @@
 //! SQLite gets rebuilds). Renames set `renamed_from` hints, so the diff emits renames
 //! instead of drop-and-create.
 
-use crate::change::Change;
+use crate::change::{Change, Commented};
 use crate::error::{Error, Result};
 use crate::model::{Schema, Table};
 
@@ -435,6 +435,36 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
                 return Err(missing("constraint", name, change));
             }
         }
+        Change::SetObjectComment { object, .. } => match object {
+            Commented::Namespace(namespace) => replace(
+                &mut schema.namespaces,
+                |n| n.name == namespace.name,
+                namespace,
+                ("schema", &namespace.name),
+                change,
+            )?,
+            Commented::Enum(enum_type) => replace(
+                &mut schema.enums,
+                |e| e.schema == enum_type.schema && e.name == enum_type.name,
+                enum_type,
+                ("enum", &enum_type.name),
+                change,
+            )?,
+            Commented::Function(function) => replace(
+                &mut schema.functions,
+                |f| f.same_identity(function),
+                function,
+                ("function", &function.name),
+                change,
+            )?,
+            Commented::View(view) => replace(
+                &mut schema.views,
+                |v| v.schema == view.schema && v.name == view.name,
+                view,
+                ("view", &view.name),
+                change,
+            )?,
+        },
         Change::SetComment {
             table, column, to, ..
         } => {
