@@ -44,11 +44,24 @@ pub(crate) fn take_advisory_lock(client: &mut Client) -> Result<()> {
     }
 }
 
-/// Sets the session's `lock_timeout` and `statement_timeout` from `options`.
+/// Sets the session's `lock_timeout` and `statement_timeout` from `options`. On
+/// PostgreSQL 14 and later the server also checks every second that we are still
+/// connected, so a killed run's statement (an index build, a table rewrite) stops
+/// instead of running on alone while a re-run waits for its locks.
 pub(crate) fn set_session(client: &mut Client, options: &PgOptions) -> Result<()> {
     client
         .batch_execute(&options.session_settings())
-        .map_err(|e| pg_error("cannot set lock_timeout and statement_timeout", &e))
+        .map_err(|e| pg_error("cannot set lock_timeout and statement_timeout", &e))?;
+    let version: i32 = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| pg_error("cannot read the server version", &e))?;
+    if version >= 140_000 {
+        client
+            .batch_execute("SET client_connection_check_interval = '1s'")
+            .map_err(|e| pg_error("cannot set client_connection_check_interval", &e))?;
+    }
+    Ok(())
 }
 
 /// Releases the session advisory lock [`take_advisory_lock`] took.

@@ -78,7 +78,15 @@ pub(crate) fn pg_message(err: &postgres::Error) -> String {
 impl PgDriver {
     /// Connects to `url` (`postgres://user:pass@host:port/db`).
     pub fn connect(url: &str, options: PgOptions) -> Result<Self> {
-        let client = Client::connect(url, NoTls)
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            Error::Usage(format!("the PostgreSQL URL is not valid: {e}"))
+        })?;
+        if config.get_application_name().is_none() {
+            // Lets an operator see (and tell apart) a schemasync session in pg_stat_activity.
+            config.application_name("schemasync");
+        }
+        let client = config
+            .connect(NoTls)
             .map_err(|e| pg_error("cannot connect to the PostgreSQL server", &e))?;
         Ok(PgDriver {
             client,
