@@ -300,7 +300,8 @@ fn restore(ctx: &Context, file: &Path, no_backup: bool, out: &mut dyn Write) -> 
     }
     let had_content = match &ctx.url {
         DatabaseUrl::Sqlite { path } => std::fs::metadata(path).is_ok_and(|m| m.len() > 0),
-        _ => false,
+        DatabaseUrl::Postgres(_) => true,
+        DatabaseUrl::SqliteMemory => false,
     };
     let mut database = open(ctx, Missing::Create)?;
     if had_content && !no_backup {
@@ -403,7 +404,8 @@ fn sqlite_file_missing(url: &DatabaseUrl) -> bool {
 }
 
 /// The backup folder: `backup_dir` from the config (created if missing), else the
-/// database file's folder; `None` for an in-memory database.
+/// database file's folder (SQLite) or the current folder (PostgreSQL); `None` for an
+/// in-memory database.
 fn backup_dir(ctx: &Context) -> Result<Option<PathBuf>> {
     if let Some(dir) = ctx.config.backup_dir() {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -414,7 +416,8 @@ fn backup_dir(ctx: &Context) -> Result<Option<PathBuf>> {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         }),
-        _ => None,
+        DatabaseUrl::Postgres(_) => Some(PathBuf::from(".")),
+        DatabaseUrl::SqliteMemory => None,
     })
 }
 

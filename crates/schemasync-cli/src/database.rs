@@ -4,7 +4,7 @@
 //! This is the one place the CLI names a driver type; it makes no schema decision.
 
 use schemasync_core::migrate::VersionStore;
-use schemasync_core::{Driver, Error, Result};
+use schemasync_core::{Driver, Result};
 use schemasync_postgres::PgDriver;
 use schemasync_sqlite::SqliteDriver;
 use std::path::{Path, PathBuf};
@@ -34,13 +34,11 @@ impl Database {
         }
     }
 
-    /// A verified backup in `dir`, named per SPEC §5 (SQLite only).
+    /// A verified backup in `dir`, named per SPEC §5.
     pub(crate) fn backup_into(&mut self, dir: &Path) -> Result<PathBuf> {
         match self {
             Database::Sqlite(driver) => driver.backup_into(dir),
-            Database::Postgres(_) => Err(Error::Unsupported(
-                "backups of PostgreSQL databases are not built yet; use pg_dump".to_string(),
-            )),
+            Database::Postgres(driver) => driver.backup_into(dir),
         }
     }
 }

@@ -119,7 +119,7 @@ fn apply_then_check_is_clean_and_the_password_never_shows() {
 }
 
 #[test]
-fn plan_as_sql_shows_the_lock_timeout_and_the_transaction_boundaries() {
+fn plan_as_sql_shows_the_timeouts_and_the_transaction_boundaries() {
     let database = TestDatabase::create();
     database
         .connect()
@@ -139,6 +139,8 @@ fn plan_as_sql_shows_the_lock_timeout_and_the_transaction_boundaries() {
         &[
             "--lock-timeout",
             "250",
+            "--statement-timeout",
+            "60000",
             "plan",
             "--schema",
             "schema.sql",
@@ -148,8 +150,9 @@ fn plan_as_sql_shows_the_lock_timeout_and_the_transaction_boundaries() {
     );
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
-        plan.stdout
-            .starts_with("SET lock_timeout = '250ms';\nBEGIN;\n"),
+        plan.stdout.starts_with(
+            "SET lock_timeout = '250ms';\nSET statement_timeout = '60000ms';\nBEGIN;\n"
+        ),
         "{}",
         plan.stdout
     );
@@ -578,4 +581,91 @@ fn stamp_head_on_a_hand_built_postgres_database_makes_upgrade_a_no_op() {
     );
     let check = run(dir.path(), url, &["check", "--schema", "v2.sql"]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}
+
+#[test]
+fn a_plan_that_drops_a_column_backs_up_first_and_restore_brings_the_data_back() {
+    let database = TestDatabase::create();
+    database
+        .connect()
+        .batch_execute(
+            "CREATE TABLE notes (id int PRIMARY KEY, body text, secret text);
+             INSERT INTO notes VALUES (1, 'a', 's1'), (2, 'b', 's2');",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_with_password(&database);
+    let schema = write(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE notes (id int PRIMARY KEY, body text);",
+    );
+    let schema = schema.to_str().unwrap();
+
+    let applied = run(
+        dir.path(),
+        &url,
+        &["apply", "--schema", schema, "--allow-data-loss"],
+    );
+    assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
+    let backup_line = applied
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Backup: "))
+        .unwrap_or_else(|| panic!("no backup reported:\n{}", applied.stdout));
+    let backup = dir.path().join(backup_line.trim_start_matches("Backup: "));
+    assert!(backup.is_file(), "{}", backup.display());
+    assert!(!applied.stdout.contains("s3cret") && !applied.stderr.contains("s3cret"));
+    let columns = || {
+        database
+            .connect()
+            .query(
+                "SELECT string_agg(id || ':' || to_jsonb(n)::text, ' ' ORDER BY id) FROM notes n",
+                &[],
+            )
+            .unwrap()[0]
+            .get::<_, String>(0)
+    };
+    assert!(!columns().contains("secret"), "{}", columns());
+
+    // An unrelated backup without a file name goes to the current folder too.
+    let explicit = run(dir.path(), &url, &["backup", "--to", "manual.dump"]);
+    assert_eq!(explicit.code, 0, "{}", explicit.stderr);
+    assert!(dir.path().join("manual.dump").is_file());
+
+    let restored = run(dir.path(), &url, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(restored.code, 0, "{}{}", restored.stdout, restored.stderr);
+    assert_eq!(
+        columns(),
+        r#"1:{"id": 1, "body": "a", "secret": "s1"} 2:{"id": 2, "body": "b", "secret": "s2"}"#
+    );
+    // restore saved the database it replaced first
+    assert!(
+        restored.stdout.contains("Backup of the current database: "),
+        "{}",
+        restored.stdout
+    );
+}
+
+#[test]
+fn a_plan_that_only_adds_takes_no_backup_on_postgres() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = write(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE t (id int PRIMARY KEY);",
+    );
+    let applied = run(
+        dir.path(),
+        database.url(),
+        &["apply", "--schema", schema.to_str().unwrap()],
+    );
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(!applied.stdout.contains("Backup"), "{}", applied.stdout);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the schema file"
+    );
 }

@@ -13,6 +13,7 @@
 //! assert_eq!(changes.len(), 1);
 //! ```
 
+pub mod backup;
 pub mod builder;
 pub mod change;
 pub mod diff;
@@ -27,6 +28,7 @@ pub mod plan;
 pub mod source;
 pub mod sqltext;
 
+pub use backup::backup_path;
 pub use builder::SchemaBuilder;
 pub use change::{qualify, Change, Commented};
 pub use diff::{diff, diff_recreating, DiffOptions};

@@ -7,12 +7,12 @@
 //! the transaction are idempotent, so re-running an interrupted apply finishes it.
 
 use crate::driver::{pg_error, PgDriver, PgOptions};
-use crate::{history, introspect};
+use crate::{backup, history, introspect};
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient};
 use schemasync_core::{
-    diff, ApplyOptions, ApplyReport, DataCheck, Dialect, DiffOptions, Driver, Error, Plan, Result,
-    Schema, Step,
+    diff, ApplyOptions, ApplyReport, DataCheck, Dialect, DiffOptions, Driver, Error, HazardKind,
+    Plan, Result, Schema, Step,
 };
 use std::thread::sleep;
 use std::time::Duration;
@@ -87,17 +87,29 @@ pub(crate) fn apply(
     let PgDriver {
         client,
         options: pg,
+        url,
         ..
     } = driver;
     take_advisory_lock(client)?;
-    let outcome = Run {
+    let run = Run {
         plan,
         desired,
         options,
         diff_options,
         pg,
-    }
-    .run(client);
+    };
+    let outcome = run.check(client).and_then(|()| {
+        if options.dry_run {
+            return Ok(ApplyReport::default());
+        }
+        let backup = match &options.backup_dir {
+            Some(dir) if loses_data(plan) => Some(backup::backup_into(client, url, dir)?),
+            _ => None,
+        };
+        let mut report = run.run(client)?;
+        report.backup = backup;
+        Ok(report)
+    });
     let unlocked = release_advisory_lock(client);
     let report = outcome?;
     unlocked?;
@@ -115,16 +127,28 @@ pub(crate) struct Run<'a> {
     pub(crate) pg: &'a PgOptions,
 }
 
+/// Whether a step of `plan` destroys data (what a backup is taken for: every other
+/// change is transactional or keeps the rows).
+fn loses_data(plan: &Plan) -> bool {
+    plan.steps
+        .iter()
+        .flat_map(|s| &s.hazards)
+        .any(|h| h.kind == HazardKind::DataLoss)
+}
+
 impl Run<'_> {
-    fn run(&self, client: &mut Client) -> Result<ApplyReport> {
+    /// Sets the session up and runs the plan's data checks.
+    fn check(&self, client: &mut Client) -> Result<()> {
         set_session(client, self.pg)?;
         for check in self.plan.checks() {
             run_check(client, check)?;
         }
+        Ok(())
+    }
+
+    /// Runs the steps, phase by phase, then verifies and records.
+    fn run(&self, client: &mut Client) -> Result<ApplyReport> {
         let mut report = ApplyReport::default();
-        if self.options.dry_run {
-            return Ok(report);
-        }
         let steps = &self.plan.steps;
         let before = steps.iter().take_while(|s| !s.transactional).count();
         let in_transaction = steps[before..]

@@ -2,7 +2,7 @@
 //! the modules of this crate together.
 
 use crate::scratch::{url_with_database, ScratchGuard};
-use crate::{apply, ddl, introspect, planner, scratch};
+use crate::{apply, backup, ddl, introspect, planner, scratch};
 use postgres::{Client, NoTls};
 use schemasync_core::{
     ApplyOptions, ApplyReport, Dialect, DiffOptions, Driver, Error, Plan, Result, Schema, Status,
@@ -205,16 +205,12 @@ impl Driver for PgDriver {
         apply::apply(self, plan, desired, options)
     }
 
-    fn backup(&mut self, _destination: &Path) -> Result<()> {
-        Err(Error::Unsupported(
-            "backups of PostgreSQL databases are not built yet; use pg_dump".to_string(),
-        ))
+    fn backup(&mut self, destination: &Path) -> Result<()> {
+        backup::dump(&self.url, destination)
     }
 
-    fn restore(&mut self, _source: &Path) -> Result<()> {
-        Err(Error::Unsupported(
-            "restoring PostgreSQL databases is not built yet; use pg_restore".to_string(),
-        ))
+    fn restore(&mut self, source: &Path) -> Result<()> {
+        backup::restore(&self.url, source)
     }
 
     fn status(&mut self) -> Result<Status> {

@@ -33,3 +33,31 @@ pub(crate) fn record(
         .map_err(|e| pg_error("cannot record the apply in the history table", &e))?;
     Ok(())
 }
+
+/// The label (or the first 12 characters of the schema hash) of the last apply, if any.
+pub(crate) fn last_version(client: &mut impl GenericClient) -> Result<Option<String>> {
+    let failed = |e: postgres::Error| pg_error("cannot read the history table", &e);
+    let exists = client
+        .query(
+            "SELECT 1 FROM pg_class WHERE oid = to_regclass('public.schemasync_history')",
+            &[],
+        )
+        .map_err(failed)?;
+    if exists.is_empty() {
+        return Ok(None);
+    }
+    let rows = client
+        .query(
+            "SELECT label, schema_hash FROM public.schemasync_history ORDER BY id DESC LIMIT 1",
+            &[],
+        )
+        .map_err(failed)?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let label: Option<String> = row.try_get(0).map_err(failed)?;
+    let hash: String = row.try_get(1).map_err(failed)?;
+    Ok(Some(
+        label.unwrap_or_else(|| hash.chars().take(12).collect()),
+    ))
+}

@@ -8,6 +8,7 @@
 //! advisory lock so two runs never interleave.
 
 mod apply;
+mod backup;
 mod ddl;
 mod driver;
 mod history;

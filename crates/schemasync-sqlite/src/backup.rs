@@ -118,35 +118,13 @@ pub(crate) fn verify(path: &Path) -> Result<()> {
     }
 }
 
-/// The SPEC §5 name of a backup: `<db>.<UTC timestamp>.<from version>.bak`, in `dir`.
-pub(crate) fn backup_path(dir: &Path, database: Option<&Path>, from_version: &str) -> PathBuf {
+/// The SPEC §5 name of a backup of the database at `database`, in `dir`.
+fn backup_path(dir: &Path, database: Option<&Path>, from_version: &str) -> PathBuf {
     let stem = database.and_then(Path::file_name).map_or_else(
         || "memory".to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let now = time::OffsetDateTime::now_utc();
-    let stamp = now
-        .format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap_or_else(|_| now.unix_timestamp().to_string());
-    let version: String = from_version
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut candidate = dir.join(format!("{stem}.{stamp}.{version}.bak"));
-    let mut n = 1;
-    while candidate.exists() {
-        candidate = dir.join(format!("{stem}.{stamp}-{n}.{version}.bak"));
-        n += 1;
-    }
-    candidate
+    schemasync_core::backup_path(dir, &stem, from_version, "bak")
 }
 
 impl SqliteDriver {
