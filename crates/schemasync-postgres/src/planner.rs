@@ -15,10 +15,10 @@
 use crate::ddl;
 use crate::driver::PgOptions;
 use crate::quote::{qualified, quote_ident, quote_literal};
-use schemasync_core::sqltext::mentions;
+use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
     diff_recreating, qualify, Change, Column, Commented, DataCheck, Dialect, DiffOptions, EnumType,
-    Error, Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step, Table,
+    Error, Function, Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step, Table,
 };
 
 /// The three phases of a plan.
@@ -747,7 +747,10 @@ impl Planner<'_> {
         if let Some(existing) = self.existing(schema, table) {
             let rewrites = column.identity.is_some()
                 || column.generated.is_some()
-                || column.default.as_deref().is_some_and(is_volatile_default);
+                || column
+                    .default
+                    .as_deref()
+                    .is_some_and(|d| is_volatile_default(d, &self.desired.functions));
             if rewrites {
                 step.hazards.push(Hazard::new(
                     HazardKind::TableRewrite,
@@ -1226,19 +1229,48 @@ fn drop_constraint(schema: &Option<String>, table: &str, name: &str) -> String {
     )
 }
 
-/// Defaults that PostgreSQL must evaluate per row (and so rewrite the table for).
-fn is_volatile_default(default: &str) -> bool {
-    let lower = default.to_ascii_lowercase();
-    [
-        "random(",
-        "clock_timestamp(",
-        "gen_random_uuid(",
-        "uuid_generate",
-        "nextval(",
-        "timeofday(",
-    ]
-    .iter()
-    .any(|f| lower.contains(f))
+/// Built-in volatile functions a default may call (`provolatile = 'v'` in `pg_proc`).
+const VOLATILE_BUILTINS: &[&str] = &[
+    "random",
+    "clock_timestamp",
+    "timeofday",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "nextval",
+    "currval",
+    "lastval",
+    "txid_current",
+    "pg_current_xact_id",
+];
+
+/// Whether a default calls a volatile function, so PostgreSQL evaluates it per row and
+/// rewrites the table to add the column. A function of the desired schema is volatile
+/// unless its canonical definition says `IMMUTABLE` or `STABLE` (volatile is
+/// PostgreSQL's default and `pg_get_functiondef` leaves it out).
+fn is_volatile_default(default: &str, functions: &[Function]) -> bool {
+    let tokens: Vec<Token> = lex(default)
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Space | Token::Comment(_)))
+        .collect();
+    tokens.windows(2).any(|pair| {
+        let name = match &pair[0] {
+            Token::Word(word) => word.to_ascii_lowercase(),
+            Token::QuotedIdent(name) => name.clone(),
+            _ => return false,
+        };
+        if !matches!(pair[1], Token::Other(text) if text.starts_with('(')) {
+            return false;
+        }
+        VOLATILE_BUILTINS.contains(&name.as_str())
+            || functions.iter().any(|f| {
+                f.name == name && {
+                    let definition = f.definition.to_ascii_uppercase();
+                    !definition.contains(" IMMUTABLE") && !definition.contains(" STABLE")
+                }
+            })
+    })
 }
 
 /// The `n` of `character varying(n)` or `character(n)`: the types whose limit only

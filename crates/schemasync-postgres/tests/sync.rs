@@ -642,3 +642,30 @@ fn removing_an_enum_label_still_in_use_is_refused_with_keys_and_applies_once_unu
         ["ok", "sad", "NULL"]
     );
 }
+
+#[test]
+fn a_default_calling_a_volatile_function_is_flagged_as_a_rewrite_and_a_stable_one_is_not() {
+    let functions = "CREATE FUNCTION next_code() RETURNS int LANGUAGE sql VOLATILE AS $$ SELECT 7 $$;
+         CREATE FUNCTION fixed_code() RETURNS int LANGUAGE sql STABLE AS $$ SELECT 8 $$;";
+    let db = Db::with(&format!(
+        "{functions} CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);"
+    ));
+    let rewrites = |plan: &Plan| {
+        plan.steps
+            .iter()
+            .flat_map(|s| &s.hazards)
+            .filter(|h| h.kind == HazardKind::TableRewrite)
+            .map(|h| h.object.clone())
+            .collect::<Vec<_>>()
+    };
+    let plan = db.sync(
+        &format!(
+            "{functions} CREATE TABLE t (id int PRIMARY KEY, a int DEFAULT next_code(),
+                                        b int DEFAULT fixed_code(), c timestamptz DEFAULT now(),
+                                        d uuid DEFAULT gen_random_uuid());"
+        ),
+        false,
+    );
+    assert_eq!(rewrites(&plan), ["t.a", "t.d"]);
+    assert_eq!(db.rows("SELECT a::text || ',' || b::text FROM t"), ["7,8"]);
+}
