@@ -94,7 +94,7 @@ impl<'a> Differ<'a> {
             .filter(|c| {
                 !pairs
                     .iter()
-                    .any(|p| p.current.is_some_and(|pc| pc.name == c.name))
+                    .any(|p| p.current.is_some_and(|pc| std::ptr::eq(pc, *c)))
             })
             .collect();
 
@@ -367,6 +367,7 @@ impl<'a> Differ<'a> {
         let schema = desired.schema.clone();
         // Removals are emitted before table renames, so they use the current name.
         let old_table = current.name.clone();
+        let first_alteration = alterations.len();
 
         // Indexes.
         let mut kept_indexes: Vec<&Index> = Vec::new();
@@ -648,12 +649,28 @@ impl<'a> Differ<'a> {
             _ => false,
         };
         if !pk_equal {
-            alterations.push(Change::SetPrimaryKey {
-                schema: schema.clone(),
-                table: table.clone(),
-                from: current.primary_key.clone(),
-                to: desired.primary_key.clone(),
-            });
+            // The old key goes before the table's column changes (a column leaving the
+            // key may lose NOT NULL, or go), the new one after them (it may need a new
+            // column).
+            if current.primary_key.is_some() {
+                alterations.insert(
+                    first_alteration,
+                    Change::SetPrimaryKey {
+                        schema: schema.clone(),
+                        table: table.clone(),
+                        from: current.primary_key.clone(),
+                        to: None,
+                    },
+                );
+            }
+            if desired.primary_key.is_some() {
+                alterations.push(Change::SetPrimaryKey {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    from: None,
+                    to: desired.primary_key.clone(),
+                });
+            }
         }
         if current.options != desired.options {
             alterations.push(Change::SetTableOptions {
@@ -701,23 +718,21 @@ impl<'a> Differ<'a> {
         let mut creates: Vec<&View> = Vec::new();
         let mut comments: Vec<Change> = Vec::new();
         for view in &self.current.views {
-            let desired = self
-                .desired
-                .views
-                .iter()
-                .find(|v| self.options.same_name(&v.name, &view.name));
+            let desired =
+                self.desired.views.iter().find(|v| {
+                    v.schema == view.schema && self.options.same_name(&v.name, &view.name)
+                });
             let same_definition = desired.is_some_and(|d| same_except_comment(d, view));
             if !same_definition || self.reads_recreated_table(&view.definition) {
                 drops.push(view);
             }
         }
         for view in &self.desired.views {
-            let current = self
-                .current
-                .views
-                .iter()
-                .find(|v| self.options.same_name(&v.name, &view.name));
-            let dropped = current.is_some_and(|c| drops.iter().any(|d| d.name == c.name));
+            let current =
+                self.current.views.iter().find(|v| {
+                    v.schema == view.schema && self.options.same_name(&v.name, &view.name)
+                });
+            let dropped = current.is_some_and(|c| drops.iter().any(|d| std::ptr::eq(*d, c)));
             match current {
                 Some(current) if !dropped => {
                     if current.comment != view.comment {
@@ -737,7 +752,7 @@ impl<'a> Differ<'a> {
                 .current
                 .views
                 .iter()
-                .filter(|v| !drops.iter().any(|d| d.name == v.name))
+                .filter(|v| !drops.iter().any(|d| std::ptr::eq(*d, *v)))
                 .filter(|v| {
                     drops.iter().any(|d| {
                         mentions(&v.definition, &d.name, self.options.case_insensitive_names)
@@ -749,13 +764,10 @@ impl<'a> Differ<'a> {
             }
             for view in extra {
                 drops.push(view);
-                if let Some(desired) = self
-                    .desired
-                    .views
-                    .iter()
-                    .find(|v| self.options.same_name(&v.name, &view.name))
-                {
-                    if !creates.iter().any(|c| c.name == desired.name) {
+                if let Some(desired) = self.desired.views.iter().find(|v| {
+                    v.schema == view.schema && self.options.same_name(&v.name, &view.name)
+                }) {
+                    if !creates.iter().any(|c| std::ptr::eq(*c, desired)) {
                         creates.push(desired);
                     }
                 }

@@ -23,6 +23,7 @@
 //! constraint, `CREATE TYPE`, an enum value) have no model object to go to and are
 //! listed in [`RenameHints::ignored`].
 
+use crate::error::{Error, Result};
 use crate::model::Schema;
 use crate::sqltext::{lex, lex_spanned, Token};
 
@@ -195,11 +196,21 @@ impl RenameHints {
     /// Names match exactly, or ASCII case-insensitively when `case_insensitive` (SQLite).
     /// A name that matches nothing also matches its ASCII lower-case form, so a hint on
     /// an unquoted `CREATE TABLE Users` finds PostgreSQL's `users`. Hints that match
-    /// nothing are left out.
-    pub fn apply(&self, schema: &mut Schema, case_insensitive: bool) {
+    /// nothing are left out. A hint whose old name is still in the schema is a
+    /// contradiction and an [`Error::InvalidSchema`] naming both.
+    pub fn apply(&self, schema: &mut Schema, case_insensitive: bool) -> Result<()> {
         let ci = case_insensitive;
+        let contradiction = |what: &str, name: &str, from: &str, place: &str| {
+            Err(Error::InvalidSchema(format!(
+                "{what} {name} is marked as renamed from {from}, but {place} still has a {what} named {from}"
+            )))
+        };
         for hint in &self.tables {
-            if let Some(t) = find_name(schema.tables.iter().map(|t| &t.name), &hint.table, ci) {
+            let names = || schema.tables.iter().map(|t| &t.name);
+            if let Some(t) = find_name(names(), &hint.table, ci) {
+                if find_name(names(), &hint.from, ci).is_some() {
+                    return contradiction("table", &hint.table, &hint.from, "the desired schema");
+                }
                 schema.tables[t].renamed_from = Some(hint.from.clone());
             }
         }
@@ -208,7 +219,16 @@ impl RenameHints {
                 continue;
             };
             let table = &mut schema.tables[t];
-            if let Some(c) = find_name(table.columns.iter().map(|c| &c.name), &hint.column, ci) {
+            let names = || table.columns.iter().map(|c| &c.name);
+            if let Some(c) = find_name(names(), &hint.column, ci) {
+                if find_name(names(), &hint.from, ci).is_some() {
+                    return contradiction(
+                        "column",
+                        &format!("{}.{}", hint.table, hint.column),
+                        &hint.from,
+                        &format!("table {}", hint.table),
+                    );
+                }
                 table.columns[c].renamed_from = Some(hint.from.clone());
             }
         }
@@ -219,14 +239,20 @@ impl RenameHints {
             .flat_map(|(t, table)| (0..table.indexes.len()).map(move |i| (t, i)))
             .collect();
         for hint in &self.indexes {
-            let names = positions
-                .iter()
-                .map(|&(t, i)| &schema.tables[t].indexes[i].name);
-            if let Some(k) = find_name(names, &hint.index, ci) {
+            let names = || {
+                positions
+                    .iter()
+                    .map(|&(t, i)| &schema.tables[t].indexes[i].name)
+            };
+            if let Some(k) = find_name(names(), &hint.index, ci) {
+                if find_name(names(), &hint.from, ci).is_some() {
+                    return contradiction("index", &hint.index, &hint.from, "the desired schema");
+                }
                 let (t, i) = positions[k];
                 schema.tables[t].indexes[i].renamed_from = Some(hint.from.clone());
             }
         }
+        Ok(())
     }
 }
 
@@ -670,7 +696,7 @@ mod tests {
              CREATE INDEX IX_USERS_EMAIL /* @renamed from=ix_mail */ ON users (email);",
         );
         let mut schema = sample();
-        hints.apply(&mut schema, true);
+        hints.apply(&mut schema, true).unwrap();
         let users = &schema.tables[1];
         assert_eq!(users.renamed_from.as_deref(), Some("people"));
         assert_eq!(users.columns[1].renamed_from.as_deref(), Some("mail"));
@@ -692,9 +718,26 @@ mod tests {
             "CREATE TABLE Users ( -- @renamed from=people\n  email TEXT -- @renamed from=mail\n);",
         );
         let mut schema = sample();
-        hints.apply(&mut schema, false);
+        hints.apply(&mut schema, false).unwrap();
         assert_eq!(schema.tables[1].renamed_from.as_deref(), Some("people"));
         // "email" is neither "Email" nor its lower-case fold's match: left out.
         assert_eq!(schema.tables[1].columns[1].renamed_from, None);
+    }
+
+    #[test]
+    fn a_hint_whose_old_name_is_still_there_is_an_error_naming_both() {
+        let mut schema = sample();
+        let hints =
+            RenameHints::from_sql("CREATE TABLE users (\n  email TEXT -- @renamed from=id\n);");
+        assert_eq!(
+            hints.apply(&mut schema, true).unwrap_err().to_string(),
+            "invalid schema: column users.email is marked as renamed from id, but table users still has a column named id"
+        );
+        let hints = RenameHints::from_sql("CREATE TABLE users ( -- @renamed from=other\n id INT);");
+        assert!(hints
+            .apply(&mut sample(), true)
+            .unwrap_err()
+            .to_string()
+            .contains("table users is marked as renamed from other"));
     }
 }

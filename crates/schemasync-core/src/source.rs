@@ -47,7 +47,7 @@ pub fn load_desired(
         None => {
             let mut schema = driver.normalize_sql(&text)?;
             let case_insensitive = driver.diff_options().case_insensitive_names;
-            RenameHints::from_sql(&text).apply(&mut schema, case_insensitive);
+            RenameHints::from_sql(&text).apply(&mut schema, case_insensitive)?;
             Ok(schema)
         }
         Some(format) => {
@@ -83,7 +83,7 @@ pub fn load_desired_text(
     hints.apply(
         &mut normalized,
         driver.diff_options().case_insensitive_names,
-    );
+    )?;
     Ok(normalized)
 }
 

@@ -7,12 +7,12 @@
 //! the transaction are idempotent, so re-running an interrupted apply finishes it.
 
 use crate::driver::{pg_error, PgDriver, PgOptions};
-use crate::{backup, history, introspect};
+use crate::{backup, ddl, history, introspect};
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient};
 use schemasync_core::{
-    diff, ApplyOptions, ApplyReport, DataCheck, Dialect, DiffOptions, Driver, Error, HazardKind,
-    Plan, Result, Schema, Step,
+    diff, ApplyOptions, ApplyReport, Change, DataCheck, Dialect, DiffOptions, Driver, Error,
+    HazardKind, Plan, Result, Schema, Step,
 };
 use std::thread::sleep;
 use std::time::Duration;
@@ -127,6 +127,21 @@ pub(crate) struct Run<'a> {
     pub(crate) pg: &'a PgOptions,
 }
 
+/// The schemas, types and functions `plan` creates or replaces, as SQL: what its data
+/// checks may need to exist already.
+fn check_prerequisites(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::CreateNamespace { namespace } => Some(ddl::create_namespace(namespace)),
+            Change::CreateEnum { enum_type } => Some(ddl::create_enum(enum_type)),
+            Change::CreateFunction { function } => Some(function.definition.clone()),
+            Change::ReplaceFunction { to, .. } => Some(to.definition.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether a step of `plan` destroys data (what a backup is taken for: every other
 /// change is transactional or keeps the rows).
 fn loses_data(plan: &Plan) -> bool {
@@ -137,13 +152,38 @@ fn loses_data(plan: &Plan) -> bool {
 }
 
 impl Run<'_> {
-    /// Sets the session up and runs the plan's data checks.
+    /// Sets the session up and runs the plan's data checks. A check may call a function
+    /// (or use a type) the plan creates: then the checks run in a transaction that
+    /// creates those first and is rolled back.
     fn check(&self, client: &mut Client) -> Result<()> {
         set_session(client, self.pg)?;
-        for check in self.plan.checks() {
-            run_check(client, check)?;
+        let prerequisites = check_prerequisites(self.plan);
+        if prerequisites.is_empty() || self.plan.checks().next().is_none() {
+            for check in self.plan.checks() {
+                run_check(client, check)?;
+            }
+            return Ok(());
         }
-        Ok(())
+        let mut transaction = client
+            .transaction()
+            .map_err(|e| pg_error("cannot begin the data checks' transaction", &e))?;
+        for sql in &prerequisites {
+            // One that fails here fails the apply later, with its own message.
+            let mut savepoint = transaction
+                .savepoint("prerequisite")
+                .map_err(|e| pg_error("cannot prepare the data checks", &e))?;
+            if savepoint.batch_execute(sql).is_ok() {
+                savepoint
+                    .commit()
+                    .map_err(|e| pg_error("cannot prepare the data checks", &e))?;
+            }
+        }
+        for check in self.plan.checks() {
+            run_check(&mut transaction, check)?;
+        }
+        transaction
+            .rollback()
+            .map_err(|e| pg_error("cannot end the data checks' transaction", &e))
     }
 
     /// Runs the steps, phase by phase, then verifies and records.

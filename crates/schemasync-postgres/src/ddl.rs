@@ -13,7 +13,7 @@ use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
     Check, Column, Deferrable, EnumType, ForeignKey, Function, Identity, Index, IndexPart,
-    ReferentialAction, Schema, Sequence, Table, View,
+    Namespace, ReferentialAction, Schema, Sequence, Table, View,
 };
 
 /// Turns off function-body validation for the rest of the current transaction, so a
@@ -50,7 +50,7 @@ pub(crate) fn create_schema(schema: &Schema) -> Vec<(String, String)> {
     for namespace in &schema.namespaces {
         out.push((
             format!("schema {}", namespace.name),
-            format!("CREATE SCHEMA {}", quote_ident(&namespace.name)),
+            create_namespace(namespace),
         ));
     }
     for enum_type in &schema.enums {
@@ -251,6 +251,11 @@ pub(crate) fn create_enum(enum_type: &EnumType) -> String {
         "CREATE TYPE {} AS ENUM ({labels})",
         qualified(enum_type.schema.as_deref(), &enum_type.name)
     )
+}
+
+/// `CREATE SCHEMA name`.
+pub(crate) fn create_namespace(namespace: &Namespace) -> String {
+    format!("CREATE SCHEMA {}", quote_ident(&namespace.name))
 }
 
 /// `CREATE SEQUENCE …` with every option spelled out (ownership is separate:

@@ -139,8 +139,9 @@ impl Driver for PgDriver {
     }
 
     fn normalize_sql(&mut self, sql: &str) -> Result<Schema> {
+        let sql = scratch::without_concurrently(sql);
         scratch::with_scratch_database(self.scratch_server(), |client| {
-            client.batch_execute(sql).map_err(|e| {
+            client.batch_execute(&sql).map_err(|e| {
                 Error::InvalidSchema(format!("the SQL fails in PostgreSQL: {}", pg_message(&e)))
             })?;
             introspect::introspect(client)

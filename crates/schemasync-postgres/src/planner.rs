@@ -145,28 +145,58 @@ impl Planner<'_> {
             .find(|t| &t.schema == schema && t.name == table)
     }
 
-    /// The current names of desired columns, for data checks that run before the plan
-    /// (and so before its renames); `None` when one is new (nothing to check yet).
+    /// The current name of a desired column, for data checks that run before the plan
+    /// (and so before its renames); `None` when it is new (or its table is).
+    fn current_column(&self, schema: &Option<String>, table: &str, name: &str) -> Option<String> {
+        let existing = self.existing(schema, table)?;
+        let renamed = self.changes.iter().find_map(|c| match c {
+            Change::RenameColumn {
+                schema: s,
+                table: t,
+                from,
+                to,
+            } if s == schema && t == table && to == name => Some(from.clone()),
+            _ => None,
+        });
+        renamed.or_else(|| existing.column(name).map(|c| c.name.clone()))
+    }
+
+    /// [`Planner::current_column`] of each name; `None` when one is new.
     fn current_columns(
         &self,
         schema: &Option<String>,
         table: &str,
         names: &[String],
     ) -> Option<Vec<String>> {
-        let existing = self.existing(schema, table)?;
         names
             .iter()
-            .map(|name| {
-                let renamed = self.changes.iter().find_map(|c| match c {
-                    Change::RenameColumn {
-                        schema: s,
-                        table: t,
-                        from,
-                        to,
-                    } if s == schema && t == table && to == name => Some(from.clone()),
-                    _ => None,
-                });
-                renamed.or_else(|| existing.column(name).map(|c| c.name.clone()))
+            .map(|name| self.current_column(schema, table, name))
+            .collect()
+    }
+
+    /// For data checks over the current rows: per desired column, the SQL giving the
+    /// value each row will hold — the current column (by its current name), or a new
+    /// column's default. `None` when a column will be NULL in every row (new, no
+    /// default: nothing can collide or dangle), when its default is volatile
+    /// (evaluating it could advance a sequence), or when the table is new.
+    fn row_values(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        names: &[String],
+        alias: &str,
+    ) -> Option<Vec<String>> {
+        self.existing(schema, table)?;
+        let desired = self.desired_table(schema, table)?;
+        names
+            .iter()
+            .map(|name| match self.current_column(schema, table, name) {
+                Some(current) => Some(format!("{alias}{}", quote_ident(&current))),
+                None => {
+                    let default = desired.column(name)?.default.as_deref()?;
+                    (!is_volatile_default(default, &self.desired.functions))
+                        .then(|| format!("({default})"))
+                }
             })
             .collect()
     }
@@ -185,7 +215,7 @@ impl Planner<'_> {
         };
         match change {
             Change::CreateNamespace { namespace } => {
-                let mut sql = vec![format!("CREATE SCHEMA {}", quote_ident(&namespace.name))];
+                let mut sql = vec![ddl::create_namespace(namespace)];
                 if let Some(comment) = &namespace.comment {
                     sql.push(ddl::comment_on_schema(&namespace.name, Some(comment)));
                 }
@@ -402,7 +432,15 @@ impl Planner<'_> {
                         qualify(schema.as_deref(), table),
                         "builds the primary key's index while holding ACCESS EXCLUSIVE",
                     ));
-                    if let Some(columns) = self.current_columns(schema, table, &new.columns) {
+                    step.hazards.push(Hazard::new(
+                        HazardKind::Validation,
+                        qualify(schema.as_deref(), table),
+                        format!(
+                            "fails if ({}) holds duplicates or NULLs",
+                            new.columns.join(", ")
+                        ),
+                    ));
+                    if let Some(columns) = self.row_values(schema, table, &new.columns, "") {
                         step.checks.push(duplicates_check(
                             existing,
                             &columns,
@@ -441,10 +479,10 @@ impl Planner<'_> {
                             foreign_key.referenced_table
                         ),
                     ));
-                    if let Some(existing) = self.existing(schema, table) {
-                        validate
-                            .checks
-                            .push(self.foreign_key_check(existing, foreign_key));
+                    if let Some(check) = self.existing(schema, table).and_then(|existing| {
+                        self.foreign_key_check(schema, table, existing, foreign_key)
+                    }) {
+                        validate.checks.push(check);
                     }
                     phases.after.push(validate);
                 } else {
@@ -514,8 +552,7 @@ impl Planner<'_> {
                             format!("{table}({})", unique.columns.join(", ")),
                             format!("fails if {table} holds duplicates"),
                         ));
-                        if let Some(columns) = self.current_columns(schema, table, &unique.columns)
-                        {
+                        if let Some(columns) = self.row_values(schema, table, &unique.columns, "") {
                             step.checks.push(duplicates_check(
                                 existing,
                                 &columns,
@@ -821,8 +858,11 @@ impl Planner<'_> {
             // A length limit is enforced by the assignment cast (an explicit cast would
             // truncate silently); every other change converts with an explicit cast.
             let limit = length_limit(&to.data_type);
+            // There is no cast between two enum types: go through text.
+            let from_enum = self.current.enums.iter().any(|e| uses_enum(&from, e));
             let using = match limit {
                 Some(_) => String::new(),
+                None if from_enum => format!(" USING {column}::text::{}", to.data_type),
                 None => format!(" USING {column}::{}", to.data_type),
             };
             let mut sql = Vec::new();
@@ -1057,7 +1097,7 @@ impl Planner<'_> {
                             index.name
                         ),
                     ));
-                    let columns = columns.and_then(|c| self.current_columns(schema, table, &c));
+                    let columns = columns.and_then(|c| self.row_values(schema, table, &c, ""));
                     if let (Some(columns), None) = (columns, &index.predicate) {
                         step.checks.push(duplicates_check(
                             existing,
@@ -1090,25 +1130,32 @@ impl Planner<'_> {
         step
     }
 
-    fn foreign_key_check(&self, existing: &Table, fk: &schemasync_core::ForeignKey) -> DataCheck {
+    /// Rows of `existing` whose values for `fk` reference no row of its parent; `None`
+    /// when no row can violate it (see [`Planner::row_values`]).
+    fn foreign_key_check(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        existing: &Table,
+        fk: &schemasync_core::ForeignKey,
+    ) -> Option<DataCheck> {
+        let values = self.row_values(schema, table, &fk.columns, "c.")?;
         let child = qualified(existing.schema.as_deref(), &existing.name);
         let parent_schema = fk.referenced_schema.clone();
         let parent = qualified(parent_schema.as_deref(), &fk.referenced_table);
-        let not_null = fk
-            .columns
+        let not_null = values
             .iter()
-            .map(|c| format!("c.{} IS NOT NULL", quote_ident(c)))
+            .map(|v| format!("{v} IS NOT NULL"))
             .collect::<Vec<_>>()
             .join(" AND ");
         let violations_sql = if self
             .existing(&parent_schema, &fk.referenced_table)
             .is_some()
         {
-            let joined = fk
-                .columns
+            let joined = values
                 .iter()
                 .zip(&fk.referenced_columns)
-                .map(|(c, p)| format!("p.{} = c.{}", quote_ident(p), quote_ident(c)))
+                .map(|(v, p)| format!("p.{} = {v}", quote_ident(p)))
                 .collect::<Vec<_>>()
                 .join(" AND ");
             format!(
@@ -1121,7 +1168,7 @@ impl Planner<'_> {
                 key_expression_for(existing, "c.")
             )
         };
-        DataCheck {
+        Some(DataCheck {
             description: format!(
                 "add FOREIGN KEY ({}) REFERENCES {} to {}",
                 fk.columns.join(", "),
@@ -1130,7 +1177,7 @@ impl Planner<'_> {
             ),
             remedy: "delete or fix the rows that reference nothing first".to_string(),
             violations_sql,
-        }
+        })
     }
 
     /// Recreates an enum whose labels were removed or reordered, converting its columns.
@@ -1387,24 +1434,31 @@ fn key_expression_for(table: &Table, alias: &str) -> String {
     }
 }
 
-/// Rows whose values of `columns` appear more than once (NULLs never collide).
-fn duplicates_check(table: &Table, columns: &[String], description: &str) -> DataCheck {
+/// Rows whose `values` (SQL over the table's current rows, from
+/// [`Planner::row_values`]) appear more than once; NULLs never collide.
+fn duplicates_check(table: &Table, values: &[String], description: &str) -> DataCheck {
     let target = qualified(table.schema.as_deref(), &table.name);
-    let quoted: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
-    let not_null = quoted
+    let names: Vec<String> = (1..=values.len()).map(|i| format!("v{i}")).collect();
+    let selected = values
         .iter()
-        .map(|c| format!("{c} IS NOT NULL"))
+        .zip(&names)
+        .map(|(value, name)| format!("{value} AS {name}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let not_null = names
+        .iter()
+        .map(|n| format!("{n} IS NOT NULL"))
         .collect::<Vec<_>>()
         .join(" AND ");
+    let names = names.join(", ");
     DataCheck {
         description: description.to_string(),
         remedy: "remove the duplicates first".to_string(),
         violations_sql: format!(
-            "SELECT {} FROM {target} WHERE {not_null} AND ({}) IN (SELECT {} FROM {target} WHERE {not_null} GROUP BY {} HAVING count(*) > 1)",
+            "WITH v AS (SELECT {} AS row_key, {selected} FROM {target}) \
+             SELECT row_key FROM v WHERE {not_null} AND ({names}) IN \
+             (SELECT {names} FROM v WHERE {not_null} GROUP BY {names} HAVING count(*) > 1)",
             key_expression(table),
-            quoted.join(", "),
-            quoted.join(", "),
-            quoted.join(", ")
         ),
     }
 }

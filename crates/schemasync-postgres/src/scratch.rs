@@ -8,6 +8,7 @@
 use crate::driver::pg_error;
 use crate::quote::quote_ident;
 use postgres::{Client, Config, NoTls};
+use schemasync_core::sqltext::{lex_spanned, Token};
 use schemasync_core::Result;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -159,6 +160,32 @@ fn run_in<T>(
     result
 }
 
+/// `sql` without the `CONCURRENTLY` of `CREATE INDEX` / `DROP INDEX`: a desired schema
+/// runs in the scratch database as one multi-statement query, where a concurrent build
+/// is refused and means nothing anyway (how indexes are built is the planner's choice).
+pub(crate) fn without_concurrently(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut copied = 0;
+    let mut previous_word: Option<&str> = None;
+    for (token, span) in lex_spanned(sql) {
+        match token {
+            Token::Word(word) => {
+                if word.eq_ignore_ascii_case("concurrently")
+                    && previous_word.is_some_and(|p| p.eq_ignore_ascii_case("index"))
+                {
+                    out.push_str(&sql[copied..span.start]);
+                    copied = span.end;
+                }
+                previous_word = Some(word);
+            }
+            Token::Space | Token::Comment(_) => {}
+            _ => previous_word = None,
+        }
+    }
+    out.push_str(&sql[copied..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +209,17 @@ mod tests {
     #[test]
     fn database_names_are_unique() {
         assert_ne!(unique_database_name("p"), unique_database_name("p"));
+    }
+
+    #[test]
+    fn concurrently_is_dropped_from_index_statements_only() {
+        assert_eq!(
+            without_concurrently(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n\
+                 drop index /* x */ concurrently j; SELECT 'index concurrently'"
+            ),
+            "CREATE UNIQUE INDEX  IF NOT EXISTS i ON t (a);\n\
+             drop index /* x */  j; SELECT 'index concurrently'"
+        );
     }
 }

@@ -645,7 +645,8 @@ fn removing_an_enum_label_still_in_use_is_refused_with_keys_and_applies_once_unu
 
 #[test]
 fn a_default_calling_a_volatile_function_is_flagged_as_a_rewrite_and_a_stable_one_is_not() {
-    let functions = "CREATE FUNCTION next_code() RETURNS int LANGUAGE sql VOLATILE AS $$ SELECT 7 $$;
+    let functions =
+        "CREATE FUNCTION next_code() RETURNS int LANGUAGE sql VOLATILE AS $$ SELECT 7 $$;
          CREATE FUNCTION fixed_code() RETURNS int LANGUAGE sql STABLE AS $$ SELECT 8 $$;";
     let db = Db::with(&format!(
         "{functions} CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);"
@@ -668,4 +669,117 @@ fn a_default_calling_a_volatile_function_is_flagged_as_a_rewrite_and_a_stable_on
     );
     assert_eq!(rewrites(&plan), ["t.a", "t.d"]);
     assert_eq!(db.rows("SELECT a::text || ',' || b::text FROM t"), ["7,8"]);
+}
+
+#[test]
+fn primary_key_changes_are_ordered_around_the_columns_they_touch() {
+    // the key column goes with its key
+    let db = Db::with(
+        "CREATE TABLE t (id bigint PRIMARY KEY, name text); INSERT INTO t VALUES (1, 'a');",
+    );
+    db.sync("CREATE TABLE t (name text);", true);
+    assert_eq!(db.rows("SELECT name FROM t"), ["a"]);
+    // a column leaving the key may lose NOT NULL
+    let db = Db::with(r#"CREATE TABLE t ("UserId" integer PRIMARY KEY, name text);"#);
+    db.sync(r#"CREATE TABLE t ("UserId" integer, name text);"#, false);
+    // a new key over a new column
+    let db = Db::with("CREATE TABLE t (a int PRIMARY KEY); INSERT INTO t VALUES (1);");
+    db.sync(
+        "CREATE TABLE t (a int, b int NOT NULL DEFAULT 0, PRIMARY KEY (a, b));",
+        false,
+    );
+}
+
+#[test]
+fn a_column_moves_from_one_enum_type_to_another_through_text() {
+    let db = Db::with(
+        "CREATE TYPE a AS ENUM ('x', 'y'); CREATE TYPE b AS ENUM ('x', 'y');
+         CREATE TABLE t (id integer PRIMARY KEY, c a); INSERT INTO t VALUES (1, 'y');",
+    );
+    db.sync(
+        "CREATE TYPE b AS ENUM ('x', 'y'); CREATE TABLE t (id integer PRIMARY KEY, c b);",
+        true,
+    );
+    assert_eq!(
+        db.rows("SELECT c::text || ':' || pg_typeof(c) FROM t"),
+        ["y:b"]
+    );
+}
+
+#[test]
+fn a_schema_is_dropped_with_its_tables_beside_one_whose_name_differs_in_case() {
+    let db = Db::with(
+        r#"CREATE SCHEMA "S"; CREATE TABLE "S".t (id integer);
+           CREATE SCHEMA s; CREATE TABLE s.t (name text);"#,
+    );
+    db.sync(
+        r#"CREATE SCHEMA "S"; CREATE TABLE "S".t (id integer);"#,
+        true,
+    );
+}
+
+#[test]
+fn desired_sql_may_build_its_indexes_concurrently() {
+    let db = Db::with("CREATE TABLE t (a integer);");
+    let plan = db.sync(
+        "CREATE TABLE t (a integer); CREATE INDEX CONCURRENTLY t_a ON t (a);",
+        false,
+    );
+    assert!(sql_of(&plan).contains("CREATE INDEX CONCURRENTLY"));
+}
+
+#[test]
+fn a_check_calling_a_function_of_the_same_plan_is_checked_up_front() {
+    let db = Db::with(
+        "CREATE TABLE t (id integer PRIMARY KEY, n integer); INSERT INTO t VALUES (1, 5), (2, -3);",
+    );
+    let desired = "CREATE FUNCTION add_one(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT x + 1 $$;
+         CREATE TABLE t (id integer PRIMARY KEY, n integer, CONSTRAINT n_ok CHECK (add_one(n) > 0));";
+    let before = db.catalog();
+    let error = db
+        .sync_with(&db.desired(desired), &ApplyOptions::default())
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("1 row(s) violate it (id=2)"),
+        "{error}"
+    );
+    assert_eq!(db.catalog(), before);
+    let functions = db.rows("SELECT count(*)::text FROM pg_proc WHERE proname = 'add_one'");
+    assert_eq!(
+        functions,
+        ["0"],
+        "the check's transaction must leave nothing behind"
+    );
+    db.client()
+        .batch_execute("UPDATE t SET n = 3 WHERE id = 2")
+        .unwrap();
+    db.sync(desired, false);
+}
+
+#[test]
+fn keys_on_a_column_added_in_the_same_plan_are_checked_with_its_default() {
+    let db = Db::with(
+        "CREATE TABLE users (id integer PRIMARY KEY); CREATE TABLE items (id integer PRIMARY KEY);
+         INSERT INTO users VALUES (1); INSERT INTO items VALUES (1), (2);",
+    );
+    let before = db.catalog();
+    let dangling = "CREATE TABLE users (id integer PRIMARY KEY);
+         CREATE TABLE items (id integer PRIMARY KEY, owner integer DEFAULT 7 REFERENCES users (id));";
+    let error = db
+        .sync_with(&db.desired(dangling), &ApplyOptions::default())
+        .unwrap_err();
+    assert!(error.to_string().contains("2 row(s) violate it"), "{error}");
+    let duplicated = "CREATE TABLE users (id integer PRIMARY KEY);
+         CREATE TABLE items (id integer PRIMARY KEY, name text DEFAULT 'd' UNIQUE);";
+    let error = db
+        .sync_with(&db.desired(duplicated), &ApplyOptions::default())
+        .unwrap_err();
+    assert!(error.to_string().contains("2 row(s) violate it"), "{error}");
+    assert_eq!(db.catalog(), before);
+    db.sync(
+        "CREATE TABLE users (id integer PRIMARY KEY);
+         CREATE TABLE items (id integer PRIMARY KEY, owner integer DEFAULT 1 REFERENCES users (id),
+                             name text UNIQUE);",
+        false,
+    );
 }

@@ -11,7 +11,9 @@ fn plan(current: &str, desired: &str) -> Plan {
     let mut driver = SqliteDriver::open_in_memory().unwrap();
     driver.connection().execute_batch(current).unwrap();
     let mut desired_schema = driver.normalize_sql(desired).unwrap();
-    RenameHints::from_sql(desired).apply(&mut desired_schema, true);
+    RenameHints::from_sql(desired)
+        .apply(&mut desired_schema, true)
+        .unwrap();
     let desired = desired_schema;
     let live = driver.introspect().unwrap();
     driver.plan(&live, &desired).unwrap()
