@@ -151,7 +151,7 @@ fn plan_as_sql_shows_the_timeouts_and_the_transaction_boundaries() {
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
         plan.stdout.starts_with(
-            "SET lock_timeout = '250ms';\nSET statement_timeout = '60000ms';\nBEGIN;\n"
+            "SET lock_timeout = '250ms';\nSET statement_timeout = '60000ms';\nSET check_function_bodies = false;\nBEGIN;\n"
         ),
         "{}",
         plan.stdout

@@ -7,7 +7,8 @@
 
 use crate::change::{Change, Commented};
 use crate::model::{
-    Check, Column, EnumType, Exclusion, ForeignKey, Index, Schema, Table, Trigger, Unique, View,
+    Check, Column, EnumType, Exclusion, ForeignKey, Function, Index, Schema, Table, Trigger,
+    Unique, View,
 };
 use crate::sqltext::mentions;
 
@@ -156,6 +157,7 @@ impl<'a> Differ<'a> {
                 });
             }
         }
+        out.extend(catalog.after_created_tables);
         out.extend(alterations);
         out.extend(catalog.with_tables);
         let mut drop_order = order_by_references(&dropped_tables, self.options);
@@ -252,6 +254,11 @@ impl<'a> Differ<'a> {
                 .iter()
                 .find(|f| f.same_identity(wanted));
             match existing {
+                None if self.signature_uses_new_table(wanted) => {
+                    changes.after_created_tables.push(Change::CreateFunction {
+                        function: wanted.clone(),
+                    })
+                }
                 None => changes.before_tables.push(Change::CreateFunction {
                     function: wanted.clone(),
                 }),
@@ -790,16 +797,19 @@ impl<'a> Differ<'a> {
     }
 
     fn diff_triggers(&self) -> (Vec<Change>, Vec<Change>) {
+        // A trigger is named per table (PostgreSQL lets every table have its own
+        // `last_updated`).
+        let same = |a: &Trigger, b: &Trigger| {
+            a.schema == b.schema
+                && self.options.same_name(&a.table, &b.table)
+                && self.options.same_name(&a.name, &b.name)
+        };
         let dropped: Vec<&Trigger> = self
             .current
             .triggers
             .iter()
             .filter(|t| {
-                self.desired
-                    .triggers
-                    .iter()
-                    .find(|d| self.options.same_name(&d.name, &t.name))
-                    != Some(*t)
+                self.desired.triggers.iter().find(|d| same(d, t)) != Some(*t)
                     || self.reads_recreated_table(&t.definition)
             })
             .collect();
@@ -808,14 +818,8 @@ impl<'a> Differ<'a> {
             .triggers
             .iter()
             .filter(|t| {
-                dropped
-                    .iter()
-                    .any(|d| self.options.same_name(&d.name, &t.name))
-                    || !self
-                        .current
-                        .triggers
-                        .iter()
-                        .any(|c| self.options.same_name(&c.name, &t.name))
+                dropped.iter().any(|d| same(d, t))
+                    || !self.current.triggers.iter().any(|c| same(c, t))
             })
             .map(|t| Change::CreateTrigger { trigger: t.clone() })
             .collect();
@@ -824,6 +828,22 @@ impl<'a> Differ<'a> {
             .map(|t| Change::DropTrigger { trigger: t.clone() })
             .collect();
         (drops, creates)
+    }
+
+    /// Whether a function's arguments or result name the row type of a table the diff
+    /// creates (`RETURNS SETOF customer`): it must be created after that table.
+    fn signature_uses_new_table(&self, function: &Function) -> bool {
+        let signature = function
+            .definition
+            .lines()
+            .take_while(|line| !line.trim_start().starts_with("AS "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.desired.tables.iter().any(|table| {
+            self.find_current_table(table.schema.as_deref(), &table.name)
+                .is_none()
+                && mentions(&signature, &table.name, self.options.case_insensitive_names)
+        })
     }
 
     /// Whether SQL text mentions a table whose dependents must be recreated.
@@ -869,6 +889,8 @@ impl<'a> Differ<'a> {
 struct CatalogChanges {
     /// Created or replaced before any table change (namespaces, types, sequences, functions).
     before_tables: Vec<Change>,
+    /// Right after the new tables (functions whose signature uses a new table's row type).
+    after_created_tables: Vec<Change>,
     /// After table alterations (sequence changes, whose owner column may be new).
     with_tables: Vec<Change>,
     /// After every table, view and trigger change (drops of what they used).

@@ -42,9 +42,12 @@ impl Default for PgOptions {
 
 impl PgOptions {
     /// The `SET` statements every apply, migration and printed script starts with.
+    /// Function bodies are not checked at creation (as in `pg_dump` output): the desired
+    /// schema already ran in a scratch database, and a SQL function may read a table
+    /// created after it.
     pub(crate) fn session_settings(&self) -> String {
         format!(
-            "SET lock_timeout = '{}ms';\nSET statement_timeout = '{}ms';\n",
+            "SET lock_timeout = '{}ms';\nSET statement_timeout = '{}ms';\nSET check_function_bodies = false;\n",
             self.lock_timeout.as_millis(),
             self.statement_timeout.as_millis()
         )
