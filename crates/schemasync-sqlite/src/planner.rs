@@ -985,6 +985,18 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
                 unique.columns.join(", ")
             ),
         )],
+        Change::SetPrimaryKey {
+            table,
+            to: Some(key),
+            ..
+        } => vec![Hazard::new(
+            HazardKind::Validation,
+            format!("{table}({})", key.columns.join(", ")),
+            format!(
+                "fails if {table} holds duplicates of ({})",
+                key.columns.join(", ")
+            ),
+        )],
         Change::AddIndex { table, index, .. } if index.unique => vec![Hazard::new(
             HazardKind::Validation,
             format!("{table}.{}", index.name),
