@@ -127,8 +127,10 @@ pub enum Expect {
     Refused(HazardKind),
     /// Some step fails (desired schema, plan or apply) and nothing changes.
     Error,
-    /// The plan applies, unless it drops data: then it is refused and nothing changes.
-    AppliesUnlessDataLoss,
+    /// The plan applies, unless `apply` refuses it with this hazard (`data_loss`:
+    /// sqldef's `enable_drop: false`; `validation`: rows that violate the desired
+    /// constraints): then nothing changes.
+    AppliesUnlessRefused(HazardKind),
 }
 
 /// A case's fields for one dialect, defaults filled in.
@@ -207,7 +209,7 @@ impl Case {
         ) {
             (Some(hazard), _, _) => Expect::Refused(hazard),
             (None, true, _) => Expect::Error,
-            (None, false, true) => Expect::AppliesUnlessDataLoss,
+            (None, false, true) => Expect::AppliesUnlessRefused(HazardKind::DataLoss),
             (None, false, false) => Expect::Applies,
         };
         Ok(Resolved {

@@ -25,5 +25,5 @@ pub mod suite;
 pub use case::{Case, CaseFile, Expect, Fields, Resolved, DIALECTS};
 pub use engine::{Engine, Fixture, PgEngine, SqliteEngine};
 pub use error::{ConformanceError, Result};
-pub use run::{run_case, DriverWrapper};
+pub use run::{run_case, DriverWrapper, RunOutcome};
 pub use suite::{real_engine, run, Cell, Options, Report, Row};

@@ -21,12 +21,21 @@ struct Snapshot {
     rows: Vec<Vec<Vec<String>>>,
 }
 
+/// How a case that passed ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The plan applied and the database converged.
+    Converged,
+    /// The plan was refused or failed as the case allows, and nothing changed.
+    Refused,
+}
+
 /// Runs `case` on a fresh database of `engine`; `Ok` when it passes.
 pub fn run_case(
     engine: &dyn Engine,
     case: &Resolved,
     wrap: Option<&DriverWrapper>,
-) -> Result<(), Failure> {
+) -> Result<RunOutcome, Failure> {
     let mut fixture = engine.fresh().map_err(|e| e.to_string())?;
     let fixture = fixture.as_mut();
     fixture
@@ -47,7 +56,7 @@ pub fn run_case(
         case.expect,
         attempt(fixture, driver, &before.schema, &case.desired, case, false),
     ) {
-        (Expect::Applies | Expect::AppliesUnlessDataLoss, Attempt::Applied(desired)) => {
+        (Expect::Applies | Expect::AppliesUnlessRefused(_), Attempt::Applied(desired)) => {
             converged(fixture, driver, &desired, &before, case.allow_not_valid)?;
             for probe in &case.probes {
                 let value = fixture.scalar(&probe.sql).map_err(|e| e.to_string())?;
@@ -62,7 +71,7 @@ pub fn run_case(
                 reverse(fixture, driver, case)
                     .map_err(|e| format!("reverse direction (desired → current): {e}"))?;
             }
-            Ok(())
+            Ok(RunOutcome::Converged)
         }
         (_, Attempt::Failed(failure)) => Err(failure),
         (Expect::Applies, Attempt::Refused(refusal)) => Err(refusal),
@@ -73,9 +82,9 @@ pub fn run_case(
             Err("expected an error, but the plan applied".to_string())
         }
         (
-            Expect::Refused(_) | Expect::Error | Expect::AppliesUnlessDataLoss,
+            Expect::Refused(_) | Expect::Error | Expect::AppliesUnlessRefused(_),
             Attempt::Refused(_),
-        ) => unchanged(fixture, driver, &before),
+        ) => unchanged(fixture, driver, &before).map(|()| RunOutcome::Refused),
     }
 }
 
@@ -149,14 +158,14 @@ fn attempt(
                 && matches!(
                     (case.expect, &error),
                     (
-                        Expect::Refused(HazardKind::DataLoss),
+                        Expect::Refused(HazardKind::DataLoss)
+                            | Expect::AppliesUnlessRefused(HazardKind::DataLoss),
                         Error::DataLossRefused { .. }
-                    ) | (Expect::AppliesUnlessDataLoss, Error::DataLossRefused { .. })
-                        | (
-                            Expect::Refused(HazardKind::Validation),
-                            Error::ValidationFailed { .. }
-                        )
-                        | (Expect::Error, _)
+                    ) | (
+                        Expect::Refused(HazardKind::Validation)
+                            | Expect::AppliesUnlessRefused(HazardKind::Validation),
+                        Error::ValidationFailed { .. }
+                    ) | (Expect::Error, _)
                 );
             let message = format!("applying:\n{}{error}", plan.to_sql());
             if expected {

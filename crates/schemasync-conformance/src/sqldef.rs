@@ -214,7 +214,10 @@ Bad:
         assert!(add.reversible && add.allow_data_loss);
         let no_drop = by("NoDrop").unwrap();
         assert!(!no_drop.allow_data_loss);
-        assert_eq!(no_drop.expect, crate::case::Expect::AppliesUnlessDataLoss);
+        assert_eq!(
+            no_drop.expect,
+            crate::case::Expect::AppliesUnlessRefused(schemasync_core::HazardKind::DataLoss)
+        );
         assert!(by("Newer").unwrap_err().contains("18.0"));
         assert!(by("Roles").unwrap_err().contains("psqldef_user"));
         assert_eq!(by("Bad").unwrap().expect, crate::case::Expect::Error);
