@@ -56,7 +56,7 @@ fn select_list(columns: &[String], render: impl Fn(&str) -> String) -> String {
 }
 
 /// SQLite: a database file in a temporary folder per case.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SqliteEngine {
     version: String,
 }
@@ -67,6 +67,12 @@ impl SqliteEngine {
         SqliteEngine {
             version: rusqlite::version().to_string(),
         }
+    }
+}
+
+impl Default for SqliteEngine {
+    fn default() -> Self {
+        SqliteEngine::new()
     }
 }
 
