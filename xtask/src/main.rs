@@ -2,8 +2,12 @@
 //!
 //! `ci` runs what CI runs, in order, stopping at the first failure with a message that
 //! says which step failed and how to fix it: formatting, clippy with warnings denied,
-//! then every test (cargo-nextest when installed, plus doc tests; plain `cargo test`
-//! otherwise). The test runner's own summary is the last thing it prints.
+//! the conformance suite, then every test (cargo-nextest when installed, plus doc tests;
+//! plain `cargo test` otherwise). The test runner's own summary is the last thing it
+//! prints.
+//!
+//! `conformance` runs the conformance suite (the `schemasync-conformance` binary) with
+//! the arguments given.
 //!
 //! This crate depends on nothing but std and never changes the work tree.
 
@@ -14,7 +18,12 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci                     cargo fmt --check, cargo clippy -D warnings, then every test
+  ci                     cargo fmt --check, cargo clippy -D warnings, the conformance
+                         suite, then every test
+  conformance [ARGS...]  the conformance suite on SQLite and PostgreSQL: case x dialect
+                         table, non-zero exit on any failure. ARGS: --dialect
+                         sqlite|postgres|all, --case GLOB, --cases DIR, --external DIR,
+                         --no-external, --write-docs (see docs/conformance.md)
   bench [BENCHMARK...]   release-mode benchmarks, ratios against a baseline measured in
                          the same run; BENCHMARK is one of: sqlite-rebuild (default: all)";
 
@@ -24,14 +33,14 @@ const BENCHMARKS: &[(&str, &str, &str)] =
 
 /// One command of a task, with what to tell the user when it fails.
 struct Step {
-    args: Vec<&'static str>,
+    args: Vec<String>,
     hint: &'static str,
 }
 
 impl Step {
-    fn new(args: &[&'static str], hint: &'static str) -> Step {
+    fn new(args: &[&str], hint: &'static str) -> Step {
         Step {
-            args: args.to_vec(),
+            args: args.iter().map(|a| a.to_string()).collect(),
             hint,
         }
     }
@@ -42,6 +51,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["ci"] => ci(),
+        ["conformance", rest @ ..] => conformance(rest),
         ["bench", names @ ..] => bench(names),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
@@ -94,6 +104,11 @@ fn ci() -> ExitCode {
             "fix the warnings clippy printed above",
         ),
     ];
+    // Before the tests, so that the test runner's summary stays the last thing printed.
+    steps.push(Step::new(
+        &["run", "--quiet", "-p", "schemasync-conformance", "--"],
+        "fix the conformance cases that failed above (docs/conformance.md)",
+    ));
     if nextest_installed(&root) {
         // Doc tests first: nextest cannot run them, and its summary must come last.
         steps.push(Step::new(
@@ -112,6 +127,17 @@ fn ci() -> ExitCode {
         ));
     }
     run_steps("ci", &root, &steps)
+}
+
+/// `cargo xtask conformance ARGS`: the conformance binary with `ARGS`.
+fn conformance(args: &[&str]) -> ExitCode {
+    let mut command = vec!["run", "--quiet", "-p", "schemasync-conformance", "--"];
+    command.extend_from_slice(args);
+    run_steps(
+        "conformance",
+        &workspace_root(),
+        &[Step::new(&command, "the conformance cases above failed")],
+    )
 }
 
 /// `cargo xtask bench`: each named benchmark (all when none is named) in release mode.

@@ -654,17 +654,29 @@ impl StepBuilder<'_> {
                 }]
             }
             Change::AddForeignKey { foreign_key, .. } => {
-                let Some(columns) = foreign_key
+                // What each key column holds after the change: the current column, or
+                // the default a new column gets (a generated one cannot be told here).
+                let Some(values) = foreign_key
                     .columns
                     .iter()
-                    .map(|c| pair.source_column(self.changes, c))
+                    .map(|c| match pair.source_column(self.changes, c) {
+                        Some(source) => Some(format!("c.{}", quote_ident(&source))),
+                        None => {
+                            let column = pair.desired.columns.iter().find(|d| same(&d.name, c))?;
+                            match (&column.generated, &column.default) {
+                                (Some(_), _) => None,
+                                (None, Some(default)) => Some(format!("({default})")),
+                                (None, None) => Some("NULL".to_string()),
+                            }
+                        }
+                    })
                     .collect::<Option<Vec<String>>>()
                 else {
                     return Vec::new();
                 };
-                let not_null = columns
+                let not_null = values
                     .iter()
-                    .map(|c| format!("c.{} IS NOT NULL", quote_ident(c)))
+                    .map(|v| format!("{v} IS NOT NULL"))
                     .collect::<Vec<_>>()
                     .join(" AND ");
                 let parent = self
@@ -693,10 +705,10 @@ impl StepBuilder<'_> {
                         } else {
                             foreign_key.referenced_columns.clone()
                         };
-                        let joined = columns
+                        let joined = values
                             .iter()
                             .zip(&referenced)
-                            .map(|(c, p)| format!("p.{} = c.{}", quote_ident(p), quote_ident(c)))
+                            .map(|(v, p)| format!("p.{} = {v}", quote_ident(p)))
                             .collect::<Vec<_>>()
                             .join(" AND ");
                         format!(
@@ -983,6 +995,18 @@ fn change_hazards(change: &Change) -> Vec<Hazard> {
             format!(
                 "fails if {table} holds duplicates of ({})",
                 unique.columns.join(", ")
+            ),
+        )],
+        Change::SetPrimaryKey {
+            table,
+            to: Some(key),
+            ..
+        } => vec![Hazard::new(
+            HazardKind::Validation,
+            format!("{table}({})", key.columns.join(", ")),
+            format!(
+                "fails if {table} holds duplicates of ({})",
+                key.columns.join(", ")
             ),
         )],
         Change::AddIndex { table, index, .. } if index.unique => vec![Hazard::new(
