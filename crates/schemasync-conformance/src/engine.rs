@@ -364,14 +364,8 @@ impl Fixture for PgFixture<'_> {
     }
 
     fn normalize_sql(&mut self, _driver: &mut dyn Driver, sql: &str) -> Result<Schema> {
-        let (mut client, url) = self.engine.reset(&self.engine.scratch_db)?;
-        client.batch_execute(sql).map_err(|e| {
-            schemasync_core::Error::InvalidSchema(format!(
-                "the SQL fails in PostgreSQL: {}",
-                db_message(&e)
-            ))
-        })?;
-        Ok(PgDriver::connect(&url, PgOptions::default())?.introspect()?)
+        let (_, url) = self.engine.reset(&self.engine.scratch_db)?;
+        Ok(PgDriver::connect(&url, PgOptions::default())?.normalize_sql_in_place(sql)?)
     }
 
     fn rows(&mut self, table: &Table, columns: &[String]) -> Result<Vec<Vec<String>>> {

@@ -5,7 +5,7 @@
 use schemasync_core::Change;
 
 /// Every change kind the diff can emit, in declaration order.
-pub const ALL: [&str; 41] = [
+pub const ALL: [&str; 42] = [
     "create_table",
     "drop_table",
     "rename_table",
@@ -47,6 +47,7 @@ pub const ALL: [&str; 41] = [
     "validate_constraint",
     "set_comment",
     "drop_virtual_table",
+    "set_object_comment",
 ];
 
 /// The kind name of `change`.
@@ -93,5 +94,6 @@ pub fn kind(change: &Change) -> &'static str {
         Change::ValidateConstraint { .. } => "validate_constraint",
         Change::SetComment { .. } => "set_comment",
         Change::DropVirtualTable { .. } => "drop_virtual_table",
+        Change::SetObjectComment { .. } => "set_object_comment",
     }
 }

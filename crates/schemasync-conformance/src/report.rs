@@ -157,7 +157,7 @@ pub fn render_markdown(report: &Report, skips: &Skips) -> String {
             }
         }
     }
-    out.push_str("\n### Known bugs\n\nCases that fail because of a bug in a driver (details in `CONFORMANCE-BUGS.md`), from section `[known_bug]` of `tests/conformance/external-skips.toml`; they run and are reported as `known-bug`, never as passes.\n\n");
+    out.push_str("\n### Known bugs\n\nCases that fail because of a bug in a driver, from section `[known_bug]` of `tests/conformance/external-skips.toml`; they run and are reported as `known-bug`, never as passes.\n\n");
     for (name, symptom) in &skips.known_bug {
         let _ = writeln!(out, "- `{name}`: {symptom}");
     }

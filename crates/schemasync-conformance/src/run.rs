@@ -136,8 +136,11 @@ fn attempt(
         Ok(desired) => desired,
         Err(e) => return expected_error(format!("loading the desired schema: {e}")),
     };
-    RenameHints::from_sql(desired_sql)
-        .apply(&mut desired, driver.diff_options().case_insensitive_names);
+    if let Err(e) = RenameHints::from_sql(desired_sql)
+        .apply(&mut desired, driver.diff_options().case_insensitive_names)
+    {
+        return expected_error(format!("loading the desired schema: {e}"));
+    }
     let plan = match driver.plan(current, &desired) {
         Ok(plan) => plan,
         Err(e) => return expected_error(format!("planning: {e}")),

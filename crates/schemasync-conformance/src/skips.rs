@@ -7,7 +7,7 @@
 //! "sqldef/postgres/CreateDomain" = "domains are not modelled yet (issue 8)"
 //!
 //! [known_bug]
-//! "sqldef/postgres/Foo" = "one-line symptom (CONFORMANCE-BUGS.md)"
+//! "sqldef/postgres/Foo" = "one-line symptom"
 //! ```
 
 use crate::case::dialect_name;

@@ -184,8 +184,7 @@ fn judge(
         (Err(failure), None) => Cell::Fail(failure),
         (Err(_), Some(bug)) => Cell::KnownBug(bug.to_string()),
         (Ok(_), Some(_)) => Cell::Fail(format!(
-            "listed as a known bug in {SKIPS_FILE} but passes: remove the entry (and its \
-             line in CONFORMANCE-BUGS.md)"
+            "listed as a known bug in {SKIPS_FILE} but passes: remove the entry"
         )),
     }
 }

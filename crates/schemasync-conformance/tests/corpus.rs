@@ -36,6 +36,7 @@ fn not_emitted(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
             ("drop_exclusion", "SQLite has no exclusion constraints"),
             ("validate_constraint", "SQLite has no NOT VALID constraints"),
             ("set_comment", "SQLite stores no comments"),
+            ("set_object_comment", "SQLite stores no comments"),
         ],
         Dialect::Postgres => vec![
             (

@@ -64,6 +64,16 @@ pub struct PgDriver {
     scratch: Option<ScratchGuard>,
 }
 
+/// Runs a desired schema's SQL in an empty database and introspects the result.
+fn normalize_sql_in(client: &mut Client, sql: &str) -> Result<Schema> {
+    client
+        .batch_execute(&scratch::without_concurrently(sql))
+        .map_err(|e| {
+            Error::InvalidSchema(format!("the SQL fails in PostgreSQL: {}", pg_message(&e)))
+        })?;
+    introspect::introspect(client)
+}
+
 /// Wraps a `postgres` error as a schemasync error saying what we were doing, with the
 /// server's own message and SQLSTATE.
 pub(crate) fn pg_error(context: impl Into<String>, err: &postgres::Error) -> Error {
@@ -109,6 +119,13 @@ impl PgDriver {
         Ok(driver)
     }
 
+    /// Like [`Driver::normalize_sql`], but runs `sql` in this driver's own database,
+    /// which must be empty and is left holding the schema: for callers that keep a
+    /// scratch database of their own (the conformance suite resets one per case).
+    pub fn normalize_sql_in_place(&mut self, sql: &str) -> Result<Schema> {
+        normalize_sql_in(&mut self.client, sql)
+    }
+
     /// The underlying client, for callers that need to run their own SQL.
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
@@ -142,12 +159,8 @@ impl Driver for PgDriver {
     }
 
     fn normalize_sql(&mut self, sql: &str) -> Result<Schema> {
-        let sql = scratch::without_concurrently(sql);
         scratch::with_scratch_database(self.scratch_server(), |client| {
-            client.batch_execute(&sql).map_err(|e| {
-                Error::InvalidSchema(format!("the SQL fails in PostgreSQL: {}", pg_message(&e)))
-            })?;
-            introspect::introspect(client)
+            normalize_sql_in(client, sql)
         })
     }
 
