@@ -8,7 +8,7 @@
 //! advisory lock so two runs never interleave.
 
 mod apply;
-mod ddl;
+pub mod ddl;
 mod driver;
 mod history;
 mod introspect;
