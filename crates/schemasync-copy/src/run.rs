@@ -10,7 +10,7 @@
 //! and rolls back; a copy commits only when every table verified.
 
 use crate::mapping::{map_tables, TablePlan};
-use crate::value::{encode, real_as_text, storage_class, Refusal};
+use crate::value::{encode, real_as_text, Refusal};
 use crate::{
     BadValue, CopyError, CopyMode, CopyOptions, CopyPlan, CopyReport, Note, NoteKind, OnError,
     TableReport, MAX_SAMPLES,
@@ -762,7 +762,7 @@ fn bad_value(
         key: row_key(plan, row),
         column: plan.columns[column].name.clone(),
         value: show_value(value),
-        reason: format!("{refusal} ({} → {target})", storage_class(value)),
+        reason: format!("{refusal} (cannot become {target})"),
     }
 }
 

@@ -14,6 +14,7 @@ use std::fmt;
 #[serde(rename_all = "snake_case")]
 pub enum TargetType {
     /// `bigint`: SQLite integers (every SQLite integer is 64-bit).
+    #[serde(rename = "bigint")]
     BigInt,
     /// `boolean`: a declared BOOLEAN/BOOL column holding 0 and 1.
     Boolean,
@@ -110,13 +111,13 @@ pub(crate) enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::WrongKind(kind) => write!(f, "a {kind} value cannot be converted"),
+            Refusal::WrongKind(kind) => write!(f, "a {kind} value"),
             Refusal::NotAnInteger => f.write_str("not an exact 64-bit integer"),
-            Refusal::OutOfRange => f.write_str("out of range for the target type"),
-            Refusal::NotBoolean => f.write_str("not 0 or 1"),
+            Refusal::OutOfRange => f.write_str("out of range"),
+            Refusal::NotBoolean => f.write_str("neither 0 nor 1"),
             Refusal::InvalidUtf8 => f.write_str("text that is not valid UTF-8"),
             Refusal::Nul => f.write_str("text holding a NUL character"),
-            Refusal::BadDate => f.write_str("does not parse as the column's date/time form"),
+            Refusal::BadDate => f.write_str("not in the column's date/time form"),
         }
     }
 }

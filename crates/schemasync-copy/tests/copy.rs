@@ -400,7 +400,7 @@ fn unconvertible_values_are_named_and_nothing_is_written() {
     let shown: Vec<String> = samples.iter().map(ToString::to_string).collect();
     assert_eq!(*count, 7, "{shown:#?}");
     assert!(
-        shown[0].starts_with("bad.n at id=2: 'seven' is a text value cannot"),
+        shown[0].starts_with("bad.n at id=2: 'seven' is a text value (cannot become bigint)"),
         "{shown:#?}"
     );
     assert!(
@@ -422,7 +422,7 @@ fn unconvertible_values_are_named_and_nothing_is_written() {
     assert!(
         shown
             .iter()
-            .any(|s| s.starts_with("bad.b at id=2: 2 is not 0 or 1")),
+            .any(|s| s.starts_with("bad.b at id=2: 2 is neither 0 nor 1")),
         "{shown:#?}"
     );
     assert!(
