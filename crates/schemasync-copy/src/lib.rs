@@ -11,9 +11,7 @@
 //! whole copy back, so the target never holds half a copy.
 //!
 //! ```no_run
-//! use schemasync_copy::{copy, CopyOptions};
-//! use schemasync_postgres::{PgDriver, PgOptions};
-//! use schemasync_sqlite::SqliteDriver;
+//! use schemasync_copy::{copy, CopyOptions, PgDriver, PgOptions, SqliteDriver};
 //! let mut source = SqliteDriver::open("app.db", std::time::Duration::from_secs(5))?;
 //! let mut target = PgDriver::connect("postgres://postgres@127.0.0.1/app", PgOptions::default())?;
 //! let report = copy(&mut source, &mut target, &CopyOptions::default())?;
@@ -32,9 +30,10 @@ pub use error::CopyError;
 pub use mapping::{ColumnPlan, TablePlan};
 pub use value::TargetType;
 
-use schemasync_core::{Progress, Schema};
-use schemasync_postgres::PgDriver;
-use schemasync_sqlite::SqliteDriver;
+// What a caller needs to open both ends, so one dependency is enough.
+pub use schemasync_core::{Progress, Schema};
+pub use schemasync_postgres::{PgDriver, PgOptions};
+pub use schemasync_sqlite::SqliteDriver;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
