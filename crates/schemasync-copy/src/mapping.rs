@@ -100,10 +100,11 @@ fn sqlite_error(context: String, err: rusqlite::Error) -> CopyError {
     CopyError::Schemasync(Error::database(Dialect::Sqlite, context, err))
 }
 
-/// Rows and per-column storage-class counts of a table, in one scan.
-fn profile(conn: &Connection, table: &Table) -> Result<(u64, Vec<Profile>), CopyError> {
+/// Rows and per-column storage-class counts of a table, in one scan; with `full`
+/// false (a copy, which finds such values while streaming) only the row count.
+fn profile(conn: &Connection, table: &Table, full: bool) -> Result<(u64, Vec<Profile>), CopyError> {
     let mut parts = vec!["count(*)".to_string()];
-    for column in &table.columns {
+    for column in table.columns.iter().filter(|_| full) {
         let c = quote_ident(&column.name);
         for class in ["integer", "real", "text", "blob"] {
             parts.push(format!("coalesce(sum(typeof({c}) = '{class}'), 0)"));
@@ -120,16 +121,16 @@ fn profile(conn: &Connection, table: &Table) -> Result<(u64, Vec<Profile>), Copy
     conn.query_row(&sql, [], |row| {
         let get = |i: usize| row.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
         let rows = get(0)?;
-        let mut profiles = Vec::new();
-        for i in 0..table.columns.len() {
+        let mut profiles = vec![Profile::default(); table.columns.len()];
+        for i in (0..table.columns.len()).filter(|_| full) {
             let at = 1 + i * 5;
-            profiles.push(Profile {
+            profiles[i] = Profile {
                 integer: get(at)?,
                 real: get(at + 1)?,
                 text: get(at + 2)?,
                 blob: get(at + 3)?,
                 not_boolean: get(at + 4)?,
-            });
+            };
         }
         Ok((rows, profiles))
     })
@@ -146,11 +147,20 @@ struct DateProfile {
     first_bad: Option<String>,
 }
 
-fn date_profile(conn: &Connection, table: &str, column: &str) -> Result<DateProfile, CopyError> {
+/// How the text values of a date/time column parse: all of them, or with `first_only`
+/// the first (a copy takes the column's form from it and refuses values of another form
+/// while streaming).
+fn date_profile(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    first_only: bool,
+) -> Result<DateProfile, CopyError> {
     let sql = format!(
-        "SELECT {c} FROM {t} WHERE typeof({c}) = 'text'",
+        "SELECT {c} FROM {t} WHERE typeof({c}) = 'text'{limit}",
         c = quote_ident(column),
-        t = quote_ident(table)
+        t = quote_ident(table),
+        limit = if first_only { " LIMIT 1" } else { "" }
     );
     let context = || format!("cannot read {table}.{column}");
     let mut stmt = conn.prepare(&sql).map_err(|e| sqlite_error(context(), e))?;
@@ -176,11 +186,14 @@ fn date_profile(conn: &Connection, table: &str, column: &str) -> Result<DateProf
     Ok(profile)
 }
 
-/// The tables to copy, mapped, with notes on every lossy or unsupported point.
+/// The tables to copy, mapped, with notes on every lossy or unsupported point. With
+/// `profile_values` false only date columns are read (their type depends on their
+/// values); other unconvertible values are then found while streaming.
 pub(crate) fn map_tables(
     conn: &Connection,
     source: &Schema,
     options: &CopyOptions,
+    profile_values: bool,
     notes: &mut Vec<Note>,
 ) -> Result<Vec<TablePlan>, CopyError> {
     let mut selected: Vec<&Table> = Vec::new();
@@ -201,7 +214,7 @@ pub(crate) fn map_tables(
     let names: Vec<&str> = selected.iter().map(|t| t.name.as_str()).collect();
     selected
         .iter()
-        .map(|table| map_table(conn, table, &names, options, notes))
+        .map(|table| map_table(conn, table, &names, options, profile_values, notes))
         .collect()
 }
 
@@ -210,9 +223,10 @@ fn map_table(
     table: &Table,
     copied: &[&str],
     options: &CopyOptions,
+    profile_values: bool,
     notes: &mut Vec<Note>,
 ) -> Result<TablePlan, CopyError> {
-    let (rows, profiles) = profile(conn, table)?;
+    let (rows, profiles) = profile(conn, table, profile_values)?;
     let rowid_alias = rowid_alias(table);
     let mut columns = Vec::new();
     let mut target_columns = Vec::new();
@@ -221,7 +235,7 @@ fn map_table(
         let target = match declared(&column.data_type) {
             Declared::Plain(target) => target,
             Declared::Date | Declared::DateTime => {
-                date_target(conn, table, column, options, &object, notes)?
+                date_target(conn, table, column, options, profile_values, &object, notes)?
             }
         };
         value_notes(&object, target, profile, notes);
@@ -327,10 +341,12 @@ fn date_target(
     table: &Table,
     column: &Column,
     options: &CopyOptions,
+    profile_values: bool,
     object: &str,
     notes: &mut Vec<Note>,
 ) -> Result<TargetType, CopyError> {
-    let mut p = date_profile(conn, &table.name, &column.name)?;
+    let first_only = !profile_values && !options.keep_text_dates;
+    let mut p = date_profile(conn, &table.name, &column.name, first_only)?;
     let is_date = declared(&column.data_type) == Declared::Date;
     let target = if is_date {
         p.bad += p.naive + p.zoned;

@@ -5,9 +5,10 @@
 //! probe table under a savepoint, reported and left out); stream the rows with binary
 //! `COPY` in batches; add primary keys and UNIQUE constraints; build the indexes (one
 //! PostgreSQL cannot express is reported); add the foreign keys, validated; set identity
-//! sequences past the largest id; create the views PostgreSQL accepts; compare each
-//! table's row count and checksum with the source's. A plan does all of it but the rows
-//! and rolls back; a copy commits only when every table verified.
+//! sequences past the largest id; create the views PostgreSQL accepts; read each table
+//! back with binary `COPY … TO` and compare its row count and checksum with what was
+//! sent. A plan does all of it but the rows and rolls back; a copy commits only when
+//! every table verified.
 
 use crate::mapping::{map_tables, TablePlan};
 use crate::value::{encode, real_as_text, Refusal};
@@ -15,11 +16,8 @@ use crate::{
     BadValue, CopyError, CopyMode, CopyOptions, CopyPlan, CopyReport, Note, NoteKind, OnError,
     TableReport, MAX_SAMPLES,
 };
-use bytes::BytesMut;
 use md5::{Digest, Md5};
-use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{IsNull, ToSql, Type};
-use postgres::Transaction;
+use postgres::{CopyInWriter, Transaction};
 use rusqlite::types::ValueRef;
 use schemasync_core::{Dialect, Driver, Error, Schema, Table, View};
 use schemasync_postgres::{ddl, quote_ident, quote_literal, PgDriver};
@@ -103,7 +101,13 @@ pub(crate) fn run(
     let source_schema = source.introspect()?;
     let mut notes = Vec::new();
     let all = options.tables.is_empty();
-    let mut tables = map_tables(source.connection(), &source_schema, options, &mut notes)?;
+    let mut tables = map_tables(
+        source.connection(),
+        &source_schema,
+        options,
+        run == Run::Plan,
+        &mut notes,
+    )?;
     source_only_notes(&source_schema, &tables, all, &mut notes);
     let views: Vec<View> = if all {
         source_schema.views.clone()
@@ -124,6 +128,9 @@ pub(crate) fn run(
     let mut tx = client
         .transaction()
         .map_err(|e| pg("cannot begin a transaction", &e))?;
+    // Index builds after the rows sort in memory where they can (local to this transaction).
+    tx.batch_execute("SET LOCAL maintenance_work_mem = '256MB'")
+        .map_err(|e| pg("cannot set maintenance_work_mem", &e))?;
     let mut created_views = Vec::new();
     match options.mode {
         CopyMode::DataOnly => {
@@ -490,30 +497,45 @@ fn set_sequences(tx: &mut Transaction<'_>, tables: &[TablePlan]) -> Result<(), C
     Ok(())
 }
 
-/// A value already in binary form, handed to binary COPY as it is.
-#[derive(Debug)]
-struct Raw<'a>(Option<&'a [u8]>);
+/// One binary `COPY … FROM STDIN (FORMAT binary)` stream, written through the
+/// `postgres` crate's buffered [`CopyInWriter`]: the 19-byte header, one tuple per row
+/// (see [`encode_tuple`]), and the -1 trailer.
+///
+/// `postgres::binary_copy::BinaryCopyInWriter` writes the same format, but makes one
+/// round trip through the client's runtime per row; for a million rows that cost more
+/// than the server's work (see `docs/decisions.md`).
+struct BinaryCopy<'a> {
+    writer: CopyInWriter<'a>,
+}
 
-impl ToSql for Raw<'_> {
-    fn to_sql(
-        &self,
-        _ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self.0 {
-            Some(bytes) => {
-                out.extend_from_slice(bytes);
-                Ok(IsNull::No)
-            }
-            None => Ok(IsNull::Yes),
-        }
+impl<'a> BinaryCopy<'a> {
+    const HEADER: &'static [u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+    fn start(mut writer: CopyInWriter<'a>) -> std::io::Result<BinaryCopy<'a>> {
+        writer.write_all(Self::HEADER)?;
+        Ok(BinaryCopy { writer })
     }
 
-    fn accepts(_ty: &Type) -> bool {
-        true
+    /// Writes one tuple, already in the binary COPY form.
+    fn write_tuple(&mut self, tuple: &[u8]) -> std::io::Result<()> {
+        self.writer.write_all(tuple)
     }
 
-    postgres::types::to_sql_checked!();
+    fn finish(mut self, plan: &TablePlan) -> Result<u64, CopyError> {
+        self.writer
+            .write_all(&(-1i16).to_be_bytes())
+            .map_err(|e| copy_failed(plan, &e))?;
+        self.writer.finish().map_err(|e| copy_failed(plan, &e))
+    }
+}
+
+/// The error for a COPY stream that failed: the server's reason when it gave one.
+fn copy_failed(plan: &TablePlan, error: &dyn std::fmt::Display) -> CopyError {
+    CopyError::Schemasync(Error::database(
+        Dialect::Postgres,
+        format!("cannot COPY rows into {}", plan.name),
+        error,
+    ))
 }
 
 /// Unconvertible values found while streaming.
@@ -654,7 +676,6 @@ fn stream_table(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let types: Vec<Type> = plan.columns.iter().map(|c| c.target.pg_type()).collect();
     let context = || format!("cannot read the rows of {}", plan.name);
     let mut stmt = source
         .connection()
@@ -668,8 +689,7 @@ fn stream_table(
     let batch_rows = options.batch_rows.max(1);
     let (mut written, mut skipped, mut read) = (0u64, 0u64, 0u64);
     let mut sum: i128 = 0;
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut fields: Vec<Option<(usize, usize)>> = vec![None; plan.columns.len()];
+    let mut tuple: Vec<u8> = Vec::new();
     let mut done = false;
     while !done {
         // One COPY per batch; none once a refused value has aborted the copy.
@@ -679,7 +699,7 @@ fn stream_table(
             let copy_in = tx
                 .copy_in(&copy_sql)
                 .map_err(|e| pg(format!("cannot start COPY into {}", plan.name), &e))?;
-            Some(BinaryCopyInWriter::new(copy_in, &types))
+            Some(BinaryCopy::start(copy_in).map_err(|e| copy_failed(plan, &e))?)
         };
         let mut in_batch = 0usize;
         while in_batch < batch_rows {
@@ -689,30 +709,11 @@ fn stream_table(
             };
             read += 1;
             in_batch += 1;
-            buffer.clear();
             let mut bad = false;
-            for (i, column) in plan.columns.iter().enumerate() {
-                let value = row.get_ref(i).map_err(|e| sqlite(context(), e))?;
-                let start = buffer.len();
-                buffer.extend_from_slice(&[1, 0, 0, 0, 0]);
-                match encode(value, column.target, &mut buffer) {
-                    Ok(true) => {
-                        let len = u32::try_from(buffer.len() - start - 5).unwrap_or(u32::MAX);
-                        buffer[start + 1..start + 5].copy_from_slice(&len.to_be_bytes());
-                        fields[i] = Some((start + 5, buffer.len()));
-                    }
-                    Ok(false) => {
-                        buffer.truncate(start);
-                        buffer.push(0);
-                        fields[i] = None;
-                    }
-                    Err(refusal) => {
-                        buffer.truncate(start);
-                        bad = true;
-                        problems.record(bad_value(plan, row, i, value, &refusal))?;
-                    }
-                }
-            }
+            encode_tuple(plan, row, &mut tuple, |i, value, refusal| {
+                bad = true;
+                problems.record(bad_value(plan, row, i, value, refusal))
+            })?;
             if bad {
                 skipped += 1;
                 if stop {
@@ -724,15 +725,12 @@ fn stream_table(
             let Some(w) = writer.as_mut() else {
                 continue;
             };
-            sum += i128::from(row_hash(&buffer));
-            w.write_raw(fields.iter().map(|f| Raw(f.map(|(a, b)| &buffer[a..b]))))
-                .map_err(|e| pg(format!("cannot COPY rows into {}", plan.name), &e))?;
+            sum += i128::from(tuple_hash(&tuple));
+            w.write_tuple(&tuple).map_err(|e| copy_failed(plan, &e))?;
             written += 1;
         }
         if let Some(writer) = writer {
-            writer
-                .finish()
-                .map_err(|e| pg(format!("cannot COPY rows into {}", plan.name), &e))?;
+            writer.finish(plan)?;
         }
         if let Some(progress) = &options.progress {
             progress.advance(read);
@@ -747,6 +745,39 @@ fn stream_table(
         skipped,
         checksum: sum.to_string(),
     })
+}
+
+/// Encodes a row as one binary COPY tuple into `tuple`: the field count (i16), then
+/// per column its length (i32, -1 for NULL) and its binary form. A value that cannot be
+/// converted goes to `refused` and leaves no field.
+fn encode_tuple(
+    plan: &TablePlan,
+    row: &rusqlite::Row<'_>,
+    tuple: &mut Vec<u8>,
+    mut refused: impl FnMut(usize, ValueRef<'_>, &Refusal) -> Result<(), CopyError>,
+) -> Result<(), CopyError> {
+    tuple.clear();
+    let count = i16::try_from(plan.columns.len()).unwrap_or(i16::MAX);
+    tuple.extend_from_slice(&count.to_be_bytes());
+    for (i, column) in plan.columns.iter().enumerate() {
+        let value = row
+            .get_ref(i)
+            .map_err(|e| sqlite(format!("cannot read the rows of {}", plan.name), e))?;
+        let start = tuple.len();
+        tuple.extend_from_slice(&[0, 0, 0, 0]);
+        match encode(value, column.target, tuple) {
+            Ok(true) => {
+                let len = i32::try_from(tuple.len() - start - 4).unwrap_or(i32::MAX);
+                tuple[start..start + 4].copy_from_slice(&len.to_be_bytes());
+            }
+            Ok(false) => tuple[start..start + 4].copy_from_slice(&(-1i32).to_be_bytes()),
+            Err(refusal) => {
+                tuple.truncate(start);
+                refused(i, value, &refusal)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn bad_value(
@@ -766,18 +797,18 @@ fn bad_value(
     }
 }
 
-/// A row's hash: the first 8 bytes of the MD5 of its encoded values, each as `0x00`
-/// for NULL or `0x01`, its length (u32, big-endian) and its binary form, as a signed
-/// big-endian integer. The checksum of a table is the sum of its rows' hashes, so it
-/// does not depend on row order; [`verify`] computes the same on the server.
-fn row_hash(encoded: &[u8]) -> i64 {
-    let digest = Md5::digest(encoded);
+/// A row's hash: the first 8 bytes of the MD5 of its binary COPY tuple, as a signed
+/// big-endian integer. A table's checksum is the sum of its rows' hashes, so it does not
+/// depend on row order; [`verify`] computes it again from what PostgreSQL stored.
+fn tuple_hash(tuple: &[u8]) -> i64 {
+    let digest = Md5::digest(tuple);
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
 }
 
-/// Compares the row count and checksum PostgreSQL computes from what it stored with
+/// Reads the table back with `COPY … TO STDOUT (FORMAT binary)` — each stored value as
+/// the server's `*_send` function gives it — and compares row count and checksum with
 /// what was sent.
 fn verify(
     tx: &mut Transaction<'_>,
@@ -787,38 +818,73 @@ fn verify(
     let Some(plan) = tables.iter().find(|t| t.name == report.name) else {
         return Ok(());
     };
-    let row = plan
+    let columns = plan
         .columns
         .iter()
-        .map(|c| {
-            let sent = c.target.send_sql(&quote_ident(&c.name));
-            format!("coalesce('\\x01'::bytea || int4send(octet_length({sent})) || {sent}, '\\x00'::bytea)")
-        })
+        .map(|c| quote_ident(&c.name))
         .collect::<Vec<_>>()
-        .join(" || ");
+        .join(", ");
     let sql = format!(
-        "SELECT count(*), coalesce(sum(('x' || left(md5({row}), 16))::bit(64)::bigint::numeric), 0)::text FROM {}",
+        "COPY {} ({columns}) TO STDOUT (FORMAT binary)",
         quote_ident(&plan.name)
     );
-    let result = tx
-        .query_one(&sql, &[])
-        .map_err(|e| pg(format!("cannot verify {}", plan.name), &e))?;
-    let count: i64 = result.get(0);
-    let checksum: String = result.get(1);
-    if u64::try_from(count).ok() != Some(report.rows) {
+    let failed = |e: &dyn std::fmt::Display| {
+        CopyError::Schemasync(Error::database(
+            Dialect::Postgres,
+            format!("cannot read {} back to verify it", plan.name),
+            e,
+        ))
+    };
+    let reader = tx.copy_out(&sql).map_err(|e| failed(&e))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let (count, sum) = read_back(&mut reader).map_err(|e| failed(&e))?;
+    if count != report.rows {
         return Err(CopyError::VerificationFailed {
             table: plan.name.clone(),
             detail: format!("{} rows sent, {count} in PostgreSQL", report.rows),
         });
     }
-    if checksum != report.checksum {
+    if sum.to_string() != report.checksum {
         return Err(CopyError::VerificationFailed {
             table: plan.name.clone(),
-            detail: format!(
-                "checksum {} sent, {checksum} in PostgreSQL",
-                report.checksum
-            ),
+            detail: format!("checksum {} sent, {sum} in PostgreSQL", report.checksum),
         });
     }
     Ok(())
+}
+
+/// Row count and checksum of a binary COPY stream.
+fn read_back<R: std::io::Read>(reader: &mut R) -> std::io::Result<(u64, i128)> {
+    let mut header = [0u8; 19];
+    reader.read_exact(&mut header)?;
+    if &header[..11] != b"PGCOPY\n\xff\r\n\0" {
+        return Err(std::io::Error::other("not a binary COPY stream"));
+    }
+    let extension = u32::from_be_bytes([header[15], header[16], header[17], header[18]]);
+    let mut skipped = vec![0u8; usize::try_from(extension).unwrap_or(0)];
+    reader.read_exact(&mut skipped)?;
+    let (mut count, mut sum) = (0u64, 0i128);
+    let mut tuple = Vec::new();
+    loop {
+        tuple.clear();
+        let mut fields = [0u8; 2];
+        reader.read_exact(&mut fields)?;
+        let fields_count = i16::from_be_bytes(fields);
+        if fields_count < 0 {
+            return Ok((count, sum));
+        }
+        tuple.extend_from_slice(&fields);
+        for _ in 0..fields_count {
+            let mut len = [0u8; 4];
+            reader.read_exact(&mut len)?;
+            tuple.extend_from_slice(&len);
+            if let Ok(len) = usize::try_from(i32::from_be_bytes(len)) {
+                let start = tuple.len();
+                tuple.resize(start + len, 0);
+                reader.read_exact(&mut tuple[start..])?;
+            }
+        }
+        count += 1;
+        sum += i128::from(tuple_hash(&tuple));
+    }
 }

@@ -49,38 +49,6 @@ impl TargetType {
             TargetType::Text => "text",
         }
     }
-
-    /// The `postgres` crate's type, for the binary COPY header.
-    pub(crate) fn pg_type(self) -> postgres::types::Type {
-        use postgres::types::Type;
-        match self {
-            TargetType::BigInt => Type::INT8,
-            TargetType::Boolean => Type::BOOL,
-            TargetType::Date => Type::DATE,
-            TargetType::Timestamp => Type::TIMESTAMP,
-            TargetType::TimestampTz => Type::TIMESTAMPTZ,
-            TargetType::Double => Type::FLOAT8,
-            TargetType::Numeric => Type::NUMERIC,
-            TargetType::Bytea => Type::BYTEA,
-            TargetType::Text => Type::TEXT,
-        }
-    }
-
-    /// The SQL expression giving the binary form of `column` (already quoted) on the
-    /// server: the value's `*_send` function, which is what binary COPY received.
-    pub(crate) fn send_sql(self, column: &str) -> String {
-        match self {
-            TargetType::BigInt => format!("int8send({column})"),
-            TargetType::Boolean => format!("boolsend({column})"),
-            TargetType::Date => format!("date_send({column})"),
-            TargetType::Timestamp => format!("timestamp_send({column})"),
-            TargetType::TimestampTz => format!("timestamptz_send({column})"),
-            TargetType::Double => format!("float8send({column})"),
-            TargetType::Numeric => format!("numeric_send({column})"),
-            TargetType::Bytea => column.to_string(),
-            TargetType::Text => format!("textsend({column})"),
-        }
-    }
 }
 
 impl fmt::Display for TargetType {
