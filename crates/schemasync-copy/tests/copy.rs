@@ -602,3 +602,47 @@ fn schema_only_creates_empty_tables_that_data_only_fills() {
         .get(0);
     assert_eq!(id, 4);
 }
+
+#[test]
+fn a_copy_that_fails_half_way_leaves_nothing_and_runs_again_without_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    // SQLite did not enforce the foreign key: one orphan row.
+    let mut source = sqlite(
+        &dir,
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE \"Order Items\" (\"Item \"\"No\"\"\" INTEGER PRIMARY KEY, label TEXT);
+         CREATE TABLE lines (id INTEGER PRIMARY KEY,
+           item INTEGER REFERENCES \"Order Items\" (\"Item \"\"No\"\"\"));
+         INSERT INTO \"Order Items\" VALUES (1, 'one'), (2, 'two');
+         INSERT INTO lines VALUES (1, 1), (2, 99);",
+    );
+    let db = TestDatabase::create();
+    let mut target = pg(&db);
+    let error = copy(&mut source, &mut target, &CopyOptions::default()).unwrap_err();
+    assert!(!error.is_refusal());
+    let message = error.to_string();
+    assert!(
+        message
+            .starts_with("cannot add foreign key (item) of lines → Order Items: PostgreSQL says:"),
+        "{message}"
+    );
+    assert!(
+        target.introspect().unwrap().tables.is_empty(),
+        "rolled back"
+    );
+
+    source
+        .connection()
+        .execute_batch("DELETE FROM lines WHERE id = 2")
+        .unwrap();
+    copy(&mut source, &mut target, &CopyOptions::default()).unwrap();
+    let mut client = db.connect();
+    client
+        .batch_execute("INSERT INTO \"Order Items\" (label) VALUES ('three')")
+        .unwrap();
+    let next: i64 = client
+        .query_one("SELECT max(\"Item \"\"No\"\"\") FROM \"Order Items\"", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(next, 3);
+}
