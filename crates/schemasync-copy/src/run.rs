@@ -150,7 +150,14 @@ pub(crate) fn run(
     if write_rows {
         copied = stream_all(source, &mut tx, &tables, options)?;
     }
+    // Spinners for the phases after the rows (a plan runs them on empty tables).
+    let phase = |label: &str| {
+        if let (Some(progress), Run::Copy) = (&options.progress, run) {
+            progress.begin(label, None);
+        }
+    };
     if options.mode != CopyMode::DataOnly {
+        phase("keys, indexes, foreign keys and views");
         for plan in &mut tables {
             add_keys_and_indexes(&mut tx, plan, &mut notes)?;
         }
@@ -175,8 +182,12 @@ pub(crate) fn run(
     if write_rows {
         set_sequences(&mut tx, &tables)?;
         for report in &copied {
+            phase(&format!("verify {}", report.name));
             verify(&mut tx, &tables, report)?;
         }
+    }
+    if let Some(progress) = &options.progress {
+        progress.finish();
     }
     match run {
         Run::Copy => tx.commit().map_err(|e| pg("cannot commit the copy", &e))?,
