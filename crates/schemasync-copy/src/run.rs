@@ -92,6 +92,8 @@ fn attempt(
     }
 }
 
+/// Maps, creates (or tries) and, for [`Run::Copy`], streams and verifies; see the
+/// module documentation for the order.
 pub(crate) fn run(
     source: &mut SqliteDriver,
     target: &mut PgDriver,
@@ -248,6 +250,14 @@ fn source_only_notes(source: &Schema, tables: &[TablePlan], all: bool, notes: &m
     }
 }
 
+/// The target's table of this name in the default namespace (where the copy writes).
+fn public_table<'s>(existing: &'s Schema, name: &str) -> Option<&'s Table> {
+    existing
+        .tables
+        .iter()
+        .find(|t| t.schema.is_none() && t.name == name)
+}
+
 /// Drops what the copy replaces (or refuses when `--replace` is missing; a plan only
 /// notes it and drops, since it rolls back).
 fn clear_target(
@@ -261,12 +271,17 @@ fn clear_target(
 ) -> Result<(), CopyError> {
     let present_tables: Vec<&str> = tables
         .iter()
-        .filter(|t| existing.table(&t.name).is_some())
+        .filter(|t| public_table(existing, &t.name).is_some())
         .map(|t| t.name.as_str())
         .collect();
     let present_views: Vec<&str> = views
         .iter()
-        .filter(|v| existing.view(&v.name).is_some())
+        .filter(|v| {
+            existing
+                .views
+                .iter()
+                .any(|e| e.schema.is_none() && e.name == v.name)
+        })
         .map(|v| v.name.as_str())
         .collect();
     if let Some(first) = present_tables.first().or(present_views.first()) {
@@ -310,7 +325,7 @@ fn prepare_data_only(
     notes: &mut Vec<Note>,
 ) -> Result<(), CopyError> {
     for plan in tables {
-        let live = existing.table(&plan.name).ok_or_else(|| {
+        let live = public_table(existing, &plan.name).ok_or_else(|| {
             CopyError::TargetMismatch(format!("table {} does not exist in the target", plan.name))
         })?;
         for column in &plan.columns {
