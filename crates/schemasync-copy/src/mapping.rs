@@ -46,6 +46,10 @@ pub struct TablePlan {
     /// Whether reports may name rows by `rowid` (rowid tables without a primary key).
     #[serde(skip)]
     pub(crate) rowid: bool,
+    /// For an AUTOINCREMENT table: the largest id SQLite ever handed out
+    /// (`sqlite_sequence`), which may exceed the largest id left.
+    #[serde(skip)]
+    pub(crate) autoincrement_seq: Option<i64>,
 }
 
 /// What a declared SQLite type asks for, before the rows are seen.
@@ -321,7 +325,34 @@ fn map_table(
         table: target,
         rowid: key.is_empty() && !table.options.without_rowid,
         key,
+        autoincrement_seq: autoincrement_seq(conn, table)?,
     })
+}
+
+/// `sqlite_sequence`'s value for an AUTOINCREMENT table (none before its first insert).
+fn autoincrement_seq(conn: &Connection, table: &Table) -> Result<Option<i64>, CopyError> {
+    if !table
+        .primary_key
+        .as_ref()
+        .is_some_and(|pk| pk.autoincrement)
+    {
+        return Ok(None);
+    }
+    let mut stmt = conn
+        .prepare("SELECT seq FROM sqlite_sequence WHERE name = ?1")
+        .map_err(|e| sqlite_error("cannot read sqlite_sequence".to_string(), e))?;
+    let mut rows = stmt
+        .query([&table.name])
+        .map_err(|e| sqlite_error("cannot read sqlite_sequence".to_string(), e))?;
+    match rows
+        .next()
+        .map_err(|e| sqlite_error("cannot read sqlite_sequence".to_string(), e))?
+    {
+        Some(row) => row
+            .get(0)
+            .map_err(|e| sqlite_error("cannot read sqlite_sequence".to_string(), e)),
+        None => Ok(None),
+    }
 }
 
 /// The rowid alias (`INTEGER PRIMARY KEY`) of a rowid table, if it has one.

@@ -497,17 +497,22 @@ fn create_views(
     }
 }
 
-/// Identity sequences continue after the largest copied id.
+/// Identity sequences continue after the largest copied id, or after the largest id
+/// an AUTOINCREMENT table ever handed out (`sqlite_sequence`), whichever is larger, so
+/// no id is reused.
 fn set_sequences(tx: &mut Transaction<'_>, tables: &[TablePlan]) -> Result<(), CopyError> {
     for plan in tables {
         for column in plan.columns.iter().filter(|c| c.identity) {
+            let floor = plan
+                .autoincrement_seq
+                .map_or("NULL".to_string(), |seq| seq.to_string());
             let sql = format!(
-                "SELECT setval(pg_get_serial_sequence({}, {}), max({})) FROM {} HAVING max({}) IS NOT NULL",
+                "SELECT setval(pg_get_serial_sequence({}, {}), last) \
+                 FROM (SELECT greatest(max({}), {floor}) AS last FROM {}) ids WHERE last IS NOT NULL",
                 quote_literal(&quote_ident(&plan.name)),
                 quote_literal(&column.name),
                 quote_ident(&column.name),
                 quote_ident(&plan.name),
-                quote_ident(&column.name),
             );
             tx.batch_execute(&sql).map_err(|e| {
                 pg(

@@ -646,3 +646,29 @@ fn a_copy_that_fails_half_way_leaves_nothing_and_runs_again_without_cleanup() {
         .get(0);
     assert_eq!(next, 3);
 }
+
+#[test]
+fn autoincrement_ids_are_never_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = sqlite(
+        &dir,
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
+         INSERT INTO jobs (name) VALUES ('a'), ('b'), ('c'), ('d'), ('e');
+         DELETE FROM jobs WHERE id >= 4;
+         CREATE TABLE empty_auto (id INTEGER PRIMARY KEY AUTOINCREMENT);",
+    );
+    let db = TestDatabase::create();
+    let mut target = pg(&db);
+    copy(&mut source, &mut target, &CopyOptions::default()).unwrap();
+    let mut client = db.connect();
+    let id: i64 = client
+        .query_one("INSERT INTO jobs (name) VALUES ('f') RETURNING id", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(id, 6, "SQLite would hand out 6, not 4");
+    let first: i64 = client
+        .query_one("INSERT INTO empty_auto DEFAULT VALUES RETURNING id", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(first, 1);
+}
