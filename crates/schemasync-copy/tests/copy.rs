@@ -672,3 +672,31 @@ fn autoincrement_ids_are_never_reused() {
         .get(0);
     assert_eq!(first, 1);
 }
+
+#[test]
+fn timestamps_with_and_without_offsets_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = sqlite(
+        &dir,
+        "CREATE TABLE e (id INTEGER PRIMARY KEY, at TIMESTAMP);
+         INSERT INTO e VALUES (1, '2024-01-01 10:00'), (2, '2024-01-01T10:00:00+01:00');",
+    );
+    let db = TestDatabase::create();
+    let mut target = pg(&db);
+    let planned = plan(&mut source, &mut target, &CopyOptions::default()).unwrap();
+    assert!(
+        planned
+            .notes
+            .iter()
+            .any(|n| n.kind == NoteKind::Values && n.object == "e.at"),
+        "{:?}",
+        planned.notes
+    );
+    let error = copy(&mut source, &mut target, &CopyOptions::default()).unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "e.at at id=2: '2024-01-01T10:00:00+01:00' is not in the column's date/time form"
+        ),
+        "{error}"
+    );
+}
