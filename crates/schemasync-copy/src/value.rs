@@ -36,6 +36,12 @@ pub enum TargetType {
 
 impl TargetType {
     /// The type as PostgreSQL spells it (`format_type`'s canonical form).
+    ///
+    /// ```
+    /// use schemasync_copy::TargetType;
+    /// assert_eq!(TargetType::Double.sql(), "double precision");
+    /// assert_eq!(TargetType::Timestamp.to_string(), "timestamp without time zone");
+    /// ```
     pub fn sql(self) -> &'static str {
         match self {
             TargetType::BigInt => "bigint",
