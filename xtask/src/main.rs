@@ -28,8 +28,10 @@ tasks:
                          the same run; BENCHMARK is one of: sqlite-rebuild (default: all)";
 
 /// Benchmarks by name, with the cargo bench target that runs each.
-const BENCHMARKS: &[(&str, &str, &str)] =
-    &[("sqlite-rebuild", "schemasync-sqlite", "sqlite_rebuild")];
+const BENCHMARKS: &[(&str, &str, &str)] = &[
+    ("sqlite-rebuild", "schemasync-sqlite", "sqlite_rebuild"),
+    ("copy", "schemasync-copy", "copy"),
+];
 
 /// One command of a task, with what to tell the user when it fails.
 struct Step {

@@ -147,6 +147,8 @@ pub enum Command {
     /// Run every revision up, down and up again on a scratch database, checking that
     /// each down restores the schema from before its up.
     Verify,
+    /// Copy a SQLite database into PostgreSQL: mapped schema, rows, verification.
+    Copy(crate::copy::CopyArgs),
 }
 
 /// Arguments of `revision`.

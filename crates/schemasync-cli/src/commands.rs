@@ -100,6 +100,7 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         }
         Command::Show { revision } => migrations::show(src, &revision, out),
         Command::Verify => migrations::verify(src, scratch(&ctx)?, out),
+        Command::Copy(ref args) => crate::copy::run(&cli, args, out),
     }
 }
 
@@ -439,7 +440,7 @@ fn steps(n: usize) -> String {
     format!("{n} {}", if n == 1 { "step" } else { "steps" })
 }
 
-fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
+pub(crate) fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Error::io(crate::STDOUT, e))

@@ -19,6 +19,7 @@
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod copy;
 mod database;
 mod migrations;
 mod progress;

@@ -7,13 +7,14 @@
 //! server's canonical text (see [`crate::introspect`]), so running the output and
 //! introspecting gives back the model it came from. Expressions are wrapped in
 //! parentheses where the grammar needs them (`DEFAULT (…)`, `CHECK (…)`, index keys).
-//! This module never runs SQL and never decides what to create or drop.
+//! This module never runs SQL and never decides what to create or drop. It is public so
+//! that `schemasync-copy` renders the tables it creates with the same code.
 
 use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
     Check, Column, Deferrable, EnumType, ForeignKey, Function, Identity, Index, IndexPart,
-    Namespace, ReferentialAction, Schema, Sequence, Table, View,
+    Namespace, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
 };
 
 /// Turns off function-body validation for the rest of the current transaction, so a
@@ -45,7 +46,7 @@ fn ident_list(names: &[String]) -> String {
 /// functions that name a view, triggers and comments. Function statements turn
 /// `check_function_bodies` off for their own transaction, so string bodies may read
 /// tables created later.
-pub(crate) fn create_schema(schema: &Schema) -> Vec<(String, String)> {
+pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for namespace in &schema.namespaces {
         out.push((
@@ -319,7 +320,7 @@ pub(crate) fn sequence_owned_by(sequence: &Sequence, owner: &str, tables: &[Tabl
 /// `CREATE TABLE` with columns, primary key, UNIQUE, CHECK and exclusion constraints,
 /// but no foreign keys (see [`add_foreign_key`]) and no `NOT VALID` checks (see
 /// [`add_check`]).
-pub(crate) fn create_table(table: &Table) -> String {
+pub fn create_table(table: &Table) -> String {
     let mut items: Vec<String> = table
         .columns
         .iter()
@@ -353,6 +354,26 @@ pub(crate) fn create_table(table: &Table) -> String {
         "CREATE TABLE {} (\n    {}\n)",
         qualified(table.schema.as_deref(), &table.name),
         items.join(",\n    ")
+    )
+}
+
+/// `ALTER TABLE … ADD [CONSTRAINT …] PRIMARY KEY (…)`.
+pub fn add_primary_key(table: &Table, pk: &PrimaryKey) -> String {
+    format!(
+        "ALTER TABLE {} ADD {}PRIMARY KEY ({})",
+        qualified(table.schema.as_deref(), &table.name),
+        constraint_prefix(pk.name.as_deref()),
+        ident_list(&pk.columns)
+    )
+}
+
+/// `ALTER TABLE … ADD [CONSTRAINT …] UNIQUE (…)`.
+pub fn add_unique(table: &Table, unique: &Unique) -> String {
+    format!(
+        "ALTER TABLE {} ADD {}UNIQUE ({})",
+        qualified(table.schema.as_deref(), &table.name),
+        constraint_prefix(unique.name.as_deref()),
+        ident_list(&unique.columns)
     )
 }
 
@@ -423,7 +444,7 @@ fn collation_sql(collation: &str) -> String {
 }
 
 /// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY …` (with ` NOT VALID` when `not_valid`).
-pub(crate) fn add_foreign_key(table: &Table, fk: &ForeignKey, not_valid: bool) -> String {
+pub fn add_foreign_key(table: &Table, fk: &ForeignKey, not_valid: bool) -> String {
     let mut sql = format!(
         "ALTER TABLE {} ADD {}FOREIGN KEY ({}) REFERENCES {}",
         qualified(table.schema.as_deref(), &table.name),
@@ -453,7 +474,7 @@ pub(crate) fn add_foreign_key(table: &Table, fk: &ForeignKey, not_valid: bool) -
 
 /// `CREATE [UNIQUE] INDEX [CONCURRENTLY] … ON table [USING method] (…) [INCLUDE (…)]
 /// [WHERE …]`.
-pub(crate) fn create_index(table: &Table, index: &Index, concurrently: bool) -> String {
+pub fn create_index(table: &Table, index: &Index, concurrently: bool) -> String {
     let parts = index
         .parts
         .iter()
@@ -497,7 +518,7 @@ fn index_part(part: &IndexPart) -> String {
 }
 
 /// `CREATE [MATERIALIZED] VIEW … [(columns)] AS …`.
-pub(crate) fn create_view(view: &View) -> String {
+pub fn create_view(view: &View) -> String {
     let columns = if view.columns.is_empty() {
         String::new()
     } else {

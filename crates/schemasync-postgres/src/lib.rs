@@ -9,7 +9,7 @@
 
 mod apply;
 mod backup;
-mod ddl;
+pub mod ddl;
 mod driver;
 mod history;
 mod introspect;

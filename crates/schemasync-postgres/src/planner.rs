@@ -410,20 +410,11 @@ impl Planner<'_> {
                     ));
                 }
                 if let Some(new) = to {
-                    let columns = new
-                        .columns
-                        .iter()
-                        .map(|c| quote_ident(c))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let constraint = new
-                        .name
-                        .as_ref()
-                        .map(|n| format!("CONSTRAINT {} ", quote_ident(n)))
-                        .unwrap_or_default();
-                    sql.push(format!(
-                        "ALTER TABLE {target} ADD {constraint}PRIMARY KEY ({columns})"
-                    ));
+                    let named = Table {
+                        schema: schema.clone(),
+                        ..Table::new(table.as_str())
+                    };
+                    sql.push(ddl::add_primary_key(&named, new));
                 }
                 let mut step = quick(sql);
                 if let (Some(new), Some(existing)) = (to, self.existing(schema, table)) {
