@@ -5,7 +5,7 @@
 use schemasync_core::Change;
 
 /// Every change kind the diff can emit, in declaration order.
-pub const ALL: [&str; 42] = [
+pub const ALL: [&str; 47] = [
     "create_table",
     "drop_table",
     "rename_table",
@@ -48,6 +48,11 @@ pub const ALL: [&str; 42] = [
     "set_comment",
     "drop_virtual_table",
     "set_object_comment",
+    "create_domain",
+    "drop_domain",
+    "alter_domain",
+    "create_extension",
+    "drop_extension",
 ];
 
 /// The kind name of `change`.
@@ -95,5 +100,10 @@ pub fn kind(change: &Change) -> &'static str {
         Change::SetComment { .. } => "set_comment",
         Change::DropVirtualTable { .. } => "drop_virtual_table",
         Change::SetObjectComment { .. } => "set_object_comment",
+        Change::CreateDomain { .. } => "create_domain",
+        Change::DropDomain { .. } => "drop_domain",
+        Change::AlterDomain { .. } => "alter_domain",
+        Change::CreateExtension { .. } => "create_extension",
+        Change::DropExtension { .. } => "drop_extension",
     }
 }

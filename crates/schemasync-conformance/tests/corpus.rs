@@ -37,6 +37,11 @@ fn not_emitted(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
             ("validate_constraint", "SQLite has no NOT VALID constraints"),
             ("set_comment", "SQLite stores no comments"),
             ("set_object_comment", "SQLite stores no comments"),
+            ("create_domain", "SQLite has no domains"),
+            ("drop_domain", "SQLite has no domains"),
+            ("alter_domain", "SQLite has no domains"),
+            ("create_extension", "SQLite has no extensions"),
+            ("drop_extension", "SQLite has no extensions"),
         ],
         Dialect::Postgres => vec![
             (

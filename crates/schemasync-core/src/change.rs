@@ -4,8 +4,8 @@
 //! can be reversed (autogenerate's `down`) and planned without going back to a schema.
 
 use crate::model::{
-    Check, Column, EnumType, Exclusion, ForeignKey, Function, Index, Namespace, PrimaryKey,
-    Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
+    Check, Column, Domain, EnumType, Exclusion, Extension, ForeignKey, Function, Index, Namespace,
+    PrimaryKey, Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
 };
 use serde::{Deserialize, Serialize};
 
@@ -354,6 +354,33 @@ pub enum Change {
         /// The virtual table as it was.
         table: VirtualTable,
     },
+    /// Create a domain.
+    CreateDomain {
+        /// The domain as desired.
+        domain: Domain,
+    },
+    /// Drop a domain (its columns are gone or changed first).
+    DropDomain {
+        /// The domain as it was.
+        domain: Domain,
+    },
+    /// Change a domain's default, NOT NULL or CHECKs in place.
+    AlterDomain {
+        /// The domain as it was.
+        from: Domain,
+        /// The domain as desired.
+        to: Domain,
+    },
+    /// Install an extension.
+    CreateExtension {
+        /// The extension as desired.
+        extension: Extension,
+    },
+    /// Remove an extension and every object it owns.
+    DropExtension {
+        /// The extension as it was.
+        extension: Extension,
+    },
     /// Set or remove the comment on a schema, type, function or view whose definition
     /// stays as it is.
     SetObjectComment {
@@ -380,6 +407,8 @@ pub enum Commented {
     Function(Function),
     /// A view or materialized view.
     View(View),
+    /// A domain.
+    Domain(Domain),
 }
 
 impl Commented {
@@ -399,6 +428,7 @@ impl Commented {
                 ..function
             }),
             Commented::View(view) => Commented::View(View { comment, ..view }),
+            Commented::Domain(domain) => Commented::Domain(Domain { comment, ..domain }),
         }
     }
 
@@ -415,6 +445,9 @@ impl Commented {
                 qualify(function.schema.as_deref(), &function.name),
                 function.arguments
             ),
+            Commented::Domain(domain) => {
+                format!("domain {}", qualify(domain.schema.as_deref(), &domain.name))
+            }
             Commented::View(view) => format!(
                 "{}view {}",
                 if view.materialized {
@@ -704,6 +737,15 @@ impl Change {
                 table,
                 name,
             } => format!("validate constraint {name} on {}", at(schema, table)),
+            Change::CreateDomain { domain } => {
+                format!("create domain {}", at(&domain.schema, &domain.name))
+            }
+            Change::DropDomain { domain } => {
+                format!("drop domain {}", at(&domain.schema, &domain.name))
+            }
+            Change::AlterDomain { to, .. } => format!("alter domain {}", at(&to.schema, &to.name)),
+            Change::CreateExtension { extension } => format!("create extension {}", extension.name),
+            Change::DropExtension { extension } => format!("drop extension {}", extension.name),
             Change::SetObjectComment { object, to, .. } => match to {
                 Some(_) => format!("comment on {}", object.describe()),
                 None => format!("remove comment on {}", object.describe()),
@@ -949,6 +991,11 @@ impl Change {
                 table,
                 name,
             },
+            Change::CreateDomain { domain } => Change::DropDomain { domain },
+            Change::DropDomain { domain } => Change::CreateDomain { domain },
+            Change::AlterDomain { from, to } => Change::AlterDomain { from: to, to: from },
+            Change::CreateExtension { extension } => Change::DropExtension { extension },
+            Change::DropExtension { extension } => Change::CreateExtension { extension },
             Change::SetObjectComment { object, from, to } => Change::SetObjectComment {
                 object: object.with_comment(from.clone()),
                 from: to,

@@ -7,8 +7,8 @@
 
 use crate::change::{Change, Commented};
 use crate::model::{
-    Check, Column, EnumType, Exclusion, ForeignKey, Function, Index, Schema, Table, Trigger,
-    Unique, View,
+    Check, Column, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Schema, Table,
+    Trigger, Unique, View,
 };
 use crate::sqltext::mentions;
 
@@ -206,6 +206,18 @@ impl<'a> Differ<'a> {
                 });
             }
         }
+        for extension in &self.desired.extensions {
+            if !self
+                .current
+                .extensions
+                .iter()
+                .any(|e| e.name == extension.name)
+            {
+                changes.before_tables.push(Change::CreateExtension {
+                    extension: extension.clone(),
+                });
+            }
+        }
         for wanted in &self.desired.enums {
             let existing = self.current.enums.iter().find(|e| {
                 same_ns(&e.schema, &wanted.schema) && self.options.same_name(&e.name, &wanted.name)
@@ -225,6 +237,34 @@ impl<'a> Differ<'a> {
                     if !recreated && existing.comment != wanted.comment {
                         changes.before_tables.push(Change::SetObjectComment {
                             object: Commented::Enum(wanted.clone()),
+                            from: existing.comment.clone(),
+                            to: wanted.comment.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        for wanted in &self.desired.domains {
+            let existing = self.current.domains.iter().find(|d| {
+                same_ns(&d.schema, &wanted.schema) && self.options.same_name(&d.name, &wanted.name)
+            });
+            match existing {
+                None => changes.before_tables.push(Change::CreateDomain {
+                    domain: wanted.clone(),
+                }),
+                Some(existing) => {
+                    let uncommented = |d: &Domain| Domain {
+                        comment: None,
+                        ..d.clone()
+                    };
+                    if uncommented(existing) != uncommented(wanted) {
+                        changes.before_tables.push(Change::AlterDomain {
+                            from: existing.clone(),
+                            to: wanted.clone(),
+                        });
+                    } else if existing.comment != wanted.comment {
+                        changes.before_tables.push(Change::SetObjectComment {
+                            object: Commented::Domain(wanted.clone()),
                             from: existing.comment.clone(),
                             to: wanted.comment.clone(),
                         });
@@ -301,6 +341,16 @@ impl<'a> Differ<'a> {
                 });
             }
         }
+        for domain in &self.current.domains {
+            let kept = self.desired.domains.iter().any(|d| {
+                same_ns(&d.schema, &domain.schema) && self.options.same_name(&d.name, &domain.name)
+            });
+            if !kept {
+                changes.after_tables.push(Change::DropDomain {
+                    domain: domain.clone(),
+                });
+            }
+        }
         for enum_type in &self.current.enums {
             let kept = self.desired.enums.iter().any(|e| {
                 same_ns(&e.schema, &enum_type.schema)
@@ -309,6 +359,18 @@ impl<'a> Differ<'a> {
             if !kept {
                 changes.after_tables.push(Change::DropEnum {
                     enum_type: enum_type.clone(),
+                });
+            }
+        }
+        for extension in &self.current.extensions {
+            if !self
+                .desired
+                .extensions
+                .iter()
+                .any(|e| e.name == extension.name)
+            {
+                changes.after_tables.push(Change::DropExtension {
+                    extension: extension.clone(),
                 });
             }
         }

@@ -522,6 +522,24 @@ mod tests {
             enums: Vec::new(),
             sequences: Vec::new(),
             functions: Vec::new(),
+            domains: vec![Domain {
+                schema: Some("app".into()),
+                name: "year".into(),
+                data_type: "integer".into(),
+                default: Some("2000".into()),
+                not_null: true,
+                collation: None,
+                checks: vec![Check {
+                    name: Some("year_check".into()),
+                    expression: "VALUE >= 1901".into(),
+                    not_valid: false,
+                }],
+                comment: Some("a calendar year".into()),
+            }],
+            extensions: vec![Extension {
+                name: "pg_trgm".into(),
+                schema: None,
+            }],
             tables: vec![users, people],
             views: vec![View {
                 schema: Some("app".into()),

@@ -208,7 +208,7 @@ impl RenameHints {
         for hint in &self.tables {
             let names = || schema.tables.iter().map(|t| &t.name);
             if let Some(t) = find_name(names(), &hint.table, ci) {
-                if find_name(names(), &hint.from, ci).is_some() {
+                if still_there(names(), &hint.from, ci, t) {
                     return contradiction("table", &hint.table, &hint.from, "the desired schema");
                 }
                 schema.tables[t].renamed_from = Some(hint.from.clone());
@@ -221,7 +221,7 @@ impl RenameHints {
             let table = &mut schema.tables[t];
             let names = || table.columns.iter().map(|c| &c.name);
             if let Some(c) = find_name(names(), &hint.column, ci) {
-                if find_name(names(), &hint.from, ci).is_some() {
+                if still_there(names(), &hint.from, ci, c) {
                     return contradiction(
                         "column",
                         &format!("{}.{}", hint.table, hint.column),
@@ -245,7 +245,7 @@ impl RenameHints {
                     .map(|&(t, i)| &schema.tables[t].indexes[i].name)
             };
             if let Some(k) = find_name(names(), &hint.index, ci) {
-                if find_name(names(), &hint.from, ci).is_some() {
+                if still_there(names(), &hint.from, ci, k) {
                     return contradiction("index", &hint.index, &hint.from, "the desired schema");
                 }
                 let (t, i) = positions[k];
@@ -273,6 +273,20 @@ fn find_name<'a>(
         }
     }
     fallback
+}
+
+/// Whether an object other than the one at `renamed` still has the old name `from`
+/// (matched exactly, or ASCII case-insensitively when `case_insensitive`: a quoted
+/// `"UserName"` renamed to `username` is no contradiction on PostgreSQL).
+fn still_there<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    from: &str,
+    case_insensitive: bool,
+    renamed: usize,
+) -> bool {
+    names.into_iter().enumerate().any(|(i, name)| {
+        i != renamed && (name == from || (case_insensitive && name.eq_ignore_ascii_case(from)))
+    })
 }
 
 /// Reads a hint comment: `None` when the comment is no hint, `Some(None)` when it is one

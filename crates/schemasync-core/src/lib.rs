@@ -37,9 +37,9 @@ pub use error::{Error, Result};
 pub use format::{json_schema, parse_schema, render_schema, SchemaFormat};
 pub use hints::RenameHints;
 pub use model::{
-    Check, Column, Deferrable, EnumType, Exclusion, ForeignKey, Function, Generated, Identity,
-    Index, IndexPart, Namespace, PrimaryKey, ReferentialAction, Schema, Sequence, Table,
-    TableOptions, Trigger, Unique, View, VirtualTable,
+    Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
+    Generated, Identity, Index, IndexPart, Namespace, PrimaryKey, ReferentialAction, Schema,
+    Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
 };
 pub use naming::NamingConvention;
 pub use plan::{DataCheck, Dialect, Hazard, HazardKind, Plan, Step};

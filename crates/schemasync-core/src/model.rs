@@ -37,9 +37,56 @@ pub struct Schema {
     /// Sequences (PostgreSQL), including those owned by serial and identity columns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sequences: Vec<Sequence>,
-    /// Functions and procedures (PostgreSQL), compared by their canonical definition.
+    /// Functions, procedures and aggregates (PostgreSQL), compared by their canonical
+    /// definition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<Function>,
+    /// Domains (PostgreSQL): a base type with a default, NOT NULL and CHECKs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<Domain>,
+    /// Extensions (PostgreSQL `CREATE EXTENSION`); the objects they own are theirs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension>,
+}
+
+/// A domain (PostgreSQL `CREATE DOMAIN`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Domain name.
+    pub name: String,
+    /// The base type, as the engine prints it (`integer`, `character varying(20)`).
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Default expression, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Whether NULL is refused.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub not_null: bool,
+    /// Collation, when not the base type's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// CHECK constraints over `VALUE`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// Comment on the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// An installed extension (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// Extension name (`cube`, `pg_trgm`).
+    pub name: String,
+    /// The namespace its objects live in; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
 }
 
 /// A namespace (PostgreSQL schema) other than the default one.

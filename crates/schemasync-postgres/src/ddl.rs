@@ -13,8 +13,8 @@
 use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
-    Check, Column, Deferrable, EnumType, ForeignKey, Function, Identity, Index, IndexPart,
-    Namespace, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
+    Check, Column, Deferrable, Domain, EnumType, Extension, ForeignKey, Function, Identity, Index,
+    IndexPart, Namespace, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
 };
 
 /// Turns off function-body validation for the rest of the current transaction, so a
@@ -54,6 +54,12 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
             create_namespace(namespace),
         ));
     }
+    for extension in &schema.extensions {
+        out.push((
+            format!("extension {}", extension.name),
+            create_extension(extension),
+        ));
+    }
     for enum_type in &schema.enums {
         out.push((
             format!(
@@ -61,6 +67,15 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
                 label_name(enum_type.schema.as_deref(), &enum_type.name)
             ),
             create_enum(enum_type),
+        ));
+    }
+    for domain in &schema.domains {
+        out.push((
+            format!(
+                "domain {}",
+                label_name(domain.schema.as_deref(), &domain.name)
+            ),
+            create_domain(domain),
         ));
     }
     for sequence in &schema.sequences {
@@ -607,20 +622,89 @@ pub(crate) fn comment_on_enum(enum_type: &EnumType, comment: Option<&str>) -> St
 
 /// `COMMENT ON FUNCTION|PROCEDURE name(arguments) IS …`.
 pub(crate) fn comment_on_function(function: &Function, comment: Option<&str>) -> String {
-    let kind = if function
-        .definition
-        .trim_start()
-        .starts_with("CREATE OR REPLACE PROCEDURE")
-    {
-        "PROCEDURE"
-    } else {
-        "FUNCTION"
-    };
     format!(
-        "COMMENT ON {kind} {}({}) IS {}",
+        "COMMENT ON {} {}({}) IS {}",
+        routine_kind(function),
         qualified(function.schema.as_deref(), &function.name),
         function.arguments,
         comment_literal(comment)
+    )
+}
+
+/// `FUNCTION`, `PROCEDURE` or `AGGREGATE`: what `DROP`/`COMMENT ON` call the routine,
+/// read from its canonical definition.
+pub(crate) fn routine_kind(function: &Function) -> &'static str {
+    let definition = function.definition.trim_start();
+    if definition.starts_with("CREATE OR REPLACE PROCEDURE") {
+        "PROCEDURE"
+    } else if definition.starts_with("CREATE OR REPLACE AGGREGATE") {
+        "AGGREGATE"
+    } else {
+        "FUNCTION"
+    }
+}
+
+/// `DROP FUNCTION|PROCEDURE|AGGREGATE name(arguments)`.
+pub(crate) fn drop_routine(function: &Function) -> String {
+    format!(
+        "DROP {} {}({})",
+        routine_kind(function),
+        qualified(function.schema.as_deref(), &function.name),
+        function.arguments
+    )
+}
+
+/// `CREATE DOMAIN …` with its default, NOT NULL and CHECKs.
+pub(crate) fn create_domain(domain: &Domain) -> String {
+    let mut sql = format!(
+        "CREATE DOMAIN {} AS {}",
+        qualified(domain.schema.as_deref(), &domain.name),
+        domain.data_type
+    );
+    if let Some(collation) = &domain.collation {
+        sql.push_str(&format!(" COLLATE {collation}"));
+    }
+    if let Some(default) = &domain.default {
+        sql.push_str(&format!(" DEFAULT {default}"));
+    }
+    if domain.not_null {
+        sql.push_str(" NOT NULL");
+    }
+    for check in &domain.checks {
+        sql.push_str(&domain_check(check));
+    }
+    sql
+}
+
+/// ` [CONSTRAINT name] CHECK (expression)` for a domain.
+pub(crate) fn domain_check(check: &Check) -> String {
+    let name = check
+        .name
+        .as_ref()
+        .map(|n| format!(" CONSTRAINT {}", quote_ident(n)))
+        .unwrap_or_default();
+    format!("{name} CHECK ({})", check.expression)
+}
+
+/// `COMMENT ON DOMAIN … IS …`.
+pub(crate) fn comment_on_domain(domain: &Domain, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON DOMAIN {} IS {}",
+        qualified(domain.schema.as_deref(), &domain.name),
+        comment_literal(comment)
+    )
+}
+
+/// `CREATE EXTENSION IF NOT EXISTS name [WITH SCHEMA s]`.
+pub(crate) fn create_extension(extension: &Extension) -> String {
+    let schema = extension
+        .schema
+        .as_ref()
+        .map(|s| format!(" WITH SCHEMA {}", quote_ident(s)))
+        .unwrap_or_default();
+    format!(
+        "CREATE EXTENSION IF NOT EXISTS {}{schema}",
+        quote_ident(&extension.name)
     )
 }
 
@@ -657,6 +741,17 @@ fn comments(schema: &Schema) -> Vec<(String, String)> {
                     label_name(enum_type.schema.as_deref(), &enum_type.name)
                 ),
                 comment_on_enum(enum_type, Some(comment)),
+            ));
+        }
+    }
+    for domain in &schema.domains {
+        if let Some(comment) = &domain.comment {
+            out.push((
+                format!(
+                    "comment on domain {}",
+                    label_name(domain.schema.as_deref(), &domain.name)
+                ),
+                comment_on_domain(domain, Some(comment)),
             ));
         }
     }

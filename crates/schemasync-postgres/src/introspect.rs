@@ -37,9 +37,9 @@ use postgres::types::FromSql;
 use postgres::{GenericClient, Row};
 use schemasync_core::sqltext::fold_whitespace;
 use schemasync_core::{
-    Check, Column, Deferrable, EnumType, Exclusion, ForeignKey, Function, Generated, Identity,
-    Index, IndexPart, Namespace, PrimaryKey, ReferentialAction, Result, Schema, Sequence, Table,
-    Trigger, Unique, View,
+    Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
+    Generated, Identity, Index, IndexPart, Namespace, PrimaryKey, ReferentialAction, Result,
+    Schema, Sequence, Table, Trigger, Unique, View,
 };
 use std::collections::HashMap;
 
@@ -117,8 +117,11 @@ fn read_schema(client: &mut impl GenericClient) -> Result<Schema> {
         namespaces: read_namespaces(client)?,
         enums: read_enums(client)?,
         functions: read_functions(client)?,
+        domains: read_domains(client)?,
+        extensions: read_extensions(client)?,
         ..Schema::default()
     };
+    schema.functions.extend(read_aggregates(client)?);
     let (table_oids, mut tables) = read_tables(client)?;
     let position: HashMap<u32, usize> = table_oids
         .iter()
@@ -562,6 +565,119 @@ fn read_triggers(client: &mut impl GenericClient, relations: &[u32]) -> Result<V
                 name: get(row, 1)?,
                 table: get(row, 2)?,
                 definition: get(row, 3)?,
+            })
+        })
+        .collect()
+}
+
+/// Domains with their default, NOT NULL, collation and CHECKs (named, by name).
+fn read_domains(client: &mut impl GenericClient) -> Result<Vec<Domain>> {
+    let sql = format!(
+        "SELECT n.nspname::text, t.typname::text, format_type(t.typbasetype, t.typtypmod), \
+           t.typdefault, t.typnotnull, \
+           CASE WHEN t.typcollation <> 0 AND t.typcollation <> b.typcollation \
+                THEN {} END, \
+           ARRAY(SELECT c.conname::text FROM pg_constraint c \
+                 WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname), \
+           ARRAY(SELECT pg_get_expr(c.conbin, 0) FROM pg_constraint c \
+                 WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname), \
+           ARRAY(SELECT NOT c.convalidated FROM pg_constraint c \
+                 WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname), \
+           obj_description(t.oid, 'pg_type') \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_type b ON b.oid = t.typbasetype \
+         WHERE t.typtype = 'd' AND {USER_NAMESPACE} AND {} ORDER BY {}",
+        collation_name("t.typcollation"),
+        not_in_extension("pg_type", "t.oid"),
+        schema_order("t.typname")
+    );
+    query(client, "domains", &sql, &[])?
+        .iter()
+        .map(|row| {
+            let names: Vec<String> = get(row, 6)?;
+            let expressions: Vec<String> = get(row, 7)?;
+            let not_valid: Vec<bool> = get(row, 8)?;
+            Ok(Domain {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                data_type: get(row, 2)?,
+                default: get(row, 3)?,
+                not_null: get(row, 4)?,
+                collation: get(row, 5)?,
+                checks: names
+                    .into_iter()
+                    .zip(expressions)
+                    .zip(not_valid)
+                    .map(|((name, expression), not_valid)| Check {
+                        name: Some(name),
+                        expression,
+                        not_valid,
+                    })
+                    .collect(),
+                comment: get(row, 9)?,
+            })
+        })
+        .collect()
+}
+
+/// Installed extensions but `plpgsql` (always there).
+fn read_extensions(client: &mut impl GenericClient) -> Result<Vec<Extension>> {
+    let sql = "SELECT e.extname::text, n.nspname::text FROM pg_extension e \
+               JOIN pg_namespace n ON n.oid = e.extnamespace \
+               WHERE e.extname <> 'plpgsql' ORDER BY e.extname";
+    query(client, "extensions", sql, &[])?
+        .iter()
+        .map(|row| {
+            Ok(Extension {
+                name: get(row, 0)?,
+                schema: namespace(get(row, 1)?),
+            })
+        })
+        .collect()
+}
+
+/// Plain aggregates, as a `CREATE OR REPLACE AGGREGATE` built from `pg_aggregate` (the
+/// server has no `pg_get_functiondef` for them); listed after the functions they use.
+/// Ordered-set and hypothetical-set aggregates are left unmanaged.
+fn read_aggregates(client: &mut impl GenericClient) -> Result<Vec<Function>> {
+    let sql = format!(
+        "SELECT n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid), \
+           'CREATE OR REPLACE AGGREGATE ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) \
+           || '(' || pg_get_function_arguments(p.oid) || ') (' || concat_ws(', ', \
+             'SFUNC = ' || a.aggtransfn::regproc::text, \
+             'STYPE = ' || format_type(a.aggtranstype, NULL), \
+             CASE WHEN a.aggtransspace <> 0 THEN 'SSPACE = ' || a.aggtransspace END, \
+             CASE WHEN a.aggfinalfn <> 0 THEN 'FINALFUNC = ' || a.aggfinalfn::regproc::text END, \
+             CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END, \
+             CASE WHEN a.aggcombinefn <> 0 THEN 'COMBINEFUNC = ' || a.aggcombinefn::regproc::text END, \
+             CASE WHEN a.aggserialfn <> 0 THEN 'SERIALFUNC = ' || a.aggserialfn::regproc::text END, \
+             CASE WHEN a.aggdeserialfn <> 0 THEN 'DESERIALFUNC = ' || a.aggdeserialfn::regproc::text END, \
+             CASE WHEN a.agginitval IS NOT NULL THEN 'INITCOND = ' || quote_literal(a.agginitval) END, \
+             CASE WHEN a.aggmtransfn <> 0 THEN 'MSFUNC = ' || a.aggmtransfn::regproc::text END, \
+             CASE WHEN a.aggminvtransfn <> 0 THEN 'MINVFUNC = ' || a.aggminvtransfn::regproc::text END, \
+             CASE WHEN a.aggmtranstype <> 0 THEN 'MSTYPE = ' || format_type(a.aggmtranstype, NULL) END, \
+             CASE WHEN a.aggmfinalfn <> 0 THEN 'MFINALFUNC = ' || a.aggmfinalfn::regproc::text END, \
+             CASE WHEN a.aggminitval IS NOT NULL THEN 'MINITCOND = ' || quote_literal(a.aggminitval) END, \
+             CASE WHEN a.aggsortop <> 0 THEN 'SORTOP = OPERATOR(' || a.aggsortop::regoper::text || ')' END, \
+             CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' WHEN 'r' THEN 'PARALLEL = RESTRICTED' END \
+           ) || ')', \
+           obj_description(p.oid, 'pg_proc') \
+         FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid \
+         JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE p.prokind = 'a' AND a.aggkind = 'n' AND {USER_NAMESPACE} AND {} \
+         ORDER BY {}, pg_get_function_identity_arguments(p.oid)",
+        not_in_extension("pg_proc", "p.oid"),
+        schema_order("p.proname")
+    );
+    query(client, "aggregates", &sql, &[])?
+        .iter()
+        .map(|row| {
+            Ok(Function {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                arguments: get(row, 2)?,
+                definition: get(row, 3)?,
+                comment: get(row, 4)?,
             })
         })
         .collect()

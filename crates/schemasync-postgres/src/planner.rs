@@ -15,10 +15,11 @@
 use crate::ddl;
 use crate::driver::PgOptions;
 use crate::quote::{qualified, quote_ident, quote_literal};
-use schemasync_core::sqltext::{lex, mentions, Token};
+use schemasync_core::sqltext::{lex, lex_spanned, mentions, Token};
 use schemasync_core::{
-    diff_recreating, qualify, Change, Column, Commented, DataCheck, Dialect, DiffOptions, EnumType,
-    Error, Function, Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step, Table,
+    diff_recreating, qualify, Change, Column, Commented, DataCheck, Dialect, DiffOptions, Domain,
+    EnumType, Error, Function, Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step,
+    Table,
 };
 
 /// The three phases of a plan.
@@ -298,11 +299,7 @@ impl Planner<'_> {
                 let mut sql = Vec::new();
                 let dropped = returns_clause(&from.definition) != returns_clause(&to.definition);
                 if dropped {
-                    sql.push(format!(
-                        "DROP FUNCTION {}({})",
-                        qualified(from.schema.as_deref(), &from.name),
-                        from.arguments
-                    ));
+                    sql.push(ddl::drop_routine(from));
                 }
                 sql.push(to.definition.clone());
                 if (dropped && to.comment.is_some()) || from.comment != to.comment {
@@ -310,14 +307,45 @@ impl Planner<'_> {
                 }
                 phases.transaction.push(Step::new(describe, sql));
             }
-            Change::DropFunction { function } => phases.transaction.push(Step::new(
+            Change::DropFunction { function } => phases
+                .transaction
+                .push(Step::new(describe, vec![ddl::drop_routine(function)])),
+            Change::CreateDomain { domain } => {
+                let mut sql = vec![ddl::create_domain(domain)];
+                sql.extend(
+                    domain
+                        .comment
+                        .as_deref()
+                        .map(|c| ddl::comment_on_domain(domain, Some(c))),
+                );
+                phases.transaction.push(Step::new(describe, sql));
+            }
+            Change::DropDomain { domain } => phases.transaction.push(Step::new(
                 describe,
                 vec![format!(
-                    "DROP FUNCTION {}({})",
-                    qualified(function.schema.as_deref(), &function.name),
-                    function.arguments
+                    "DROP DOMAIN {}",
+                    qualified(domain.schema.as_deref(), &domain.name)
                 )],
             )),
+            Change::AlterDomain { from, to } => self.alter_domain(from, to, describe, phases)?,
+            Change::CreateExtension { extension } => phases
+                .transaction
+                .push(Step::new(describe, vec![ddl::create_extension(extension)])),
+            Change::DropExtension { extension } => {
+                let mut step = Step::new(
+                    describe,
+                    vec![format!("DROP EXTENSION {}", quote_ident(&extension.name))],
+                );
+                step.hazards.push(Hazard::new(
+                    HazardKind::DataLoss,
+                    format!("extension {}", extension.name),
+                    format!(
+                        "drops extension {} and every object it owns (types, functions, their data)",
+                        extension.name
+                    ),
+                ));
+                phases.transaction.push(step);
+            }
             Change::CreateTable { table } => {
                 let mut sql = vec![ddl::create_table(table)];
                 sql.extend(ddl::table_comments(table).into_iter().map(|(_, sql)| sql));
@@ -736,6 +764,7 @@ impl Planner<'_> {
                         ddl::comment_on_function(function, to.as_deref())
                     }
                     Commented::View(view) => ddl::comment_on_view(view, to.as_deref()),
+                    Commented::Domain(domain) => ddl::comment_on_domain(domain, to.as_deref()),
                 };
                 phases.transaction.push(Step::new(describe, vec![sql]));
             }
@@ -1171,6 +1200,141 @@ impl Planner<'_> {
         })
     }
 
+    /// A domain's default, NOT NULL and CHECKs changed in place. A new CHECK or NOT NULL
+    /// is checked first against every column of the domain, then added `NOT VALID` and
+    /// validated after the transaction; the base type cannot change in place.
+    fn alter_domain(
+        &self,
+        from: &Domain,
+        to: &Domain,
+        describe: String,
+        phases: &mut Phases,
+    ) -> Result<()> {
+        let name = qualified(to.schema.as_deref(), &to.name);
+        let object = qualify(to.schema.as_deref(), &to.name);
+        if from.data_type != to.data_type || from.collation != to.collation {
+            return Err(Error::Unsupported(format!(
+                "PostgreSQL cannot change the base type or collation of domain {object} in place; create a new domain and move the columns to it"
+            )));
+        }
+        let columns = self.domain_columns(from);
+        let mut sql = Vec::new();
+        let mut step_checks = Vec::new();
+        let mut hazards = Vec::new();
+        if from.default != to.default {
+            sql.push(match &to.default {
+                Some(default) => format!("ALTER DOMAIN {name} SET DEFAULT {default}"),
+                None => format!("ALTER DOMAIN {name} DROP DEFAULT"),
+            });
+        }
+        for check in from.checks.iter().filter(|c| !to.checks.contains(c)) {
+            sql.push(format!(
+                "ALTER DOMAIN {name} DROP CONSTRAINT {}",
+                quote_ident(check.name.as_deref().unwrap_or_default())
+            ));
+        }
+        if from.not_null && !to.not_null {
+            sql.push(format!("ALTER DOMAIN {name} DROP NOT NULL"));
+        }
+        let mut validations = Vec::new();
+        for check in to.checks.iter().filter(|c| !from.checks.contains(c)) {
+            let constraint = quote_ident(check.name.as_deref().unwrap_or_default());
+            sql.push(format!(
+                "ALTER DOMAIN {name} ADD{} NOT VALID",
+                ddl::domain_check(check)
+            ));
+            validations.push(format!(
+                "ALTER DOMAIN {name} VALIDATE CONSTRAINT {constraint}"
+            ));
+            hazards.push(Hazard::new(
+                HazardKind::Validation,
+                object.clone(),
+                format!(
+                    "fails if a column of domain {object} holds a value outside CHECK ({})",
+                    check.expression
+                ),
+            ));
+            for (table, column) in &columns {
+                step_checks.push(DataCheck {
+                    description: format!(
+                        "add CHECK ({}) to domain {object} ({}.{column})",
+                        check.expression, table.name
+                    ),
+                    remedy: "fix those values first".to_string(),
+                    violations_sql: format!(
+                        "SELECT {} FROM {} WHERE {} IS NOT NULL AND NOT ({})",
+                        key_expression(table),
+                        qualified(table.schema.as_deref(), &table.name),
+                        quote_ident(column),
+                        replace_value(&check.expression, &quote_ident(column))
+                    ),
+                });
+            }
+        }
+        if !from.not_null && to.not_null {
+            // No NOT VALID form: SET NOT NULL scans every column of the domain at once.
+            sql.push(format!("ALTER DOMAIN {name} SET NOT NULL"));
+            hazards.push(Hazard::new(
+                HazardKind::Validation,
+                object.clone(),
+                format!("fails if a column of domain {object} holds NULLs"),
+            ));
+            for (table, column) in &columns {
+                step_checks.push(DataCheck {
+                    description: format!(
+                        "add NOT NULL to domain {object} ({}.{column})",
+                        table.name
+                    ),
+                    remedy: "backfill them first".to_string(),
+                    violations_sql: format!(
+                        "SELECT {} FROM {} WHERE {} IS NULL",
+                        key_expression(table),
+                        qualified(table.schema.as_deref(), &table.name),
+                        quote_ident(column)
+                    ),
+                });
+            }
+        }
+        if from.comment != to.comment {
+            sql.push(ddl::comment_on_domain(to, to.comment.as_deref()));
+        }
+        let mut step = Step::new(describe.clone(), sql);
+        step.hazards = hazards;
+        step.checks = step_checks;
+        phases.transaction.push(step);
+        if !validations.is_empty() {
+            let mut validate = Step::new(format!("validate {describe}"), validations);
+            validate.transactional = false;
+            validate.lock = Some(SHARE_UPDATE_EXCLUSIVE.to_string());
+            phases.after.push(validate);
+        }
+        Ok(())
+    }
+
+    /// The current tables and columns whose type is `domain`.
+    fn domain_columns(&self, domain: &Domain) -> Vec<(&Table, String)> {
+        let bare = |t: &str| t.trim_end_matches("[]").trim_matches('"').to_string();
+        let names = [
+            domain.name.clone(),
+            format!(
+                "{}.{}",
+                domain.schema.as_deref().unwrap_or("public"),
+                domain.name
+            ),
+        ];
+        self.current
+            .tables
+            .iter()
+            .flat_map(|table| {
+                table
+                    .columns
+                    .iter()
+                    .filter(|c| !c.data_type.ends_with("[]") && names.contains(&bare(&c.data_type)))
+                    .map(move |c| (table, c.name.clone()))
+            })
+            .collect()
+    }
+
     /// Recreates an enum whose labels were removed or reordered, converting its columns.
     fn recreate_enum(&self, from: &EnumType, to: &EnumType, describe: String) -> Step {
         let old = qualified(from.schema.as_deref(), &from.name);
@@ -1323,6 +1487,21 @@ fn length_limit(data_type: &str) -> Option<u32> {
                 .parse()
                 .ok()
         })
+}
+
+/// A domain CHECK's expression with `VALUE` replaced by `column`.
+fn replace_value(expression: &str, column: &str) -> String {
+    let mut out = String::with_capacity(expression.len());
+    let mut copied = 0;
+    for (token, span) in lex_spanned(expression) {
+        if matches!(token, Token::Word(word) if word.eq_ignore_ascii_case("value")) {
+            out.push_str(&expression[copied..span.start]);
+            out.push_str(column);
+            copied = span.end;
+        }
+    }
+    out.push_str(&expression[copied..]);
+    out
 }
 
 /// How a type change's data check finds the values that will not convert.

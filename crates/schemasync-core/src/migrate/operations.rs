@@ -435,6 +435,39 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
                 return Err(missing("constraint", name, change));
             }
         }
+        Change::CreateDomain { domain } => add(
+            &mut schema.domains,
+            domain,
+            |d| d.schema == domain.schema && d.name == domain.name,
+            ("domain", &domain.name),
+            change,
+        )?,
+        Change::DropDomain { domain } => remove(
+            &mut schema.domains,
+            |d| d.schema == domain.schema && d.name == domain.name,
+            ("domain", &domain.name),
+            change,
+        )?,
+        Change::AlterDomain { from, to } => replace(
+            &mut schema.domains,
+            |d| d.schema == from.schema && d.name == from.name,
+            to,
+            ("domain", &from.name),
+            change,
+        )?,
+        Change::CreateExtension { extension } => add(
+            &mut schema.extensions,
+            extension,
+            |e| e.name == extension.name,
+            ("extension", &extension.name),
+            change,
+        )?,
+        Change::DropExtension { extension } => remove(
+            &mut schema.extensions,
+            |e| e.name == extension.name,
+            ("extension", &extension.name),
+            change,
+        )?,
         Change::SetObjectComment { object, .. } => match object {
             Commented::Namespace(namespace) => replace(
                 &mut schema.namespaces,
@@ -455,6 +488,13 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
                 |f| f.same_identity(function),
                 function,
                 ("function", &function.name),
+                change,
+            )?,
+            Commented::Domain(domain) => replace(
+                &mut schema.domains,
+                |d| d.schema == domain.schema && d.name == domain.name,
+                domain,
+                ("domain", &domain.name),
                 change,
             )?,
             Commented::View(view) => replace(
