@@ -106,7 +106,7 @@ fn reverse(
 /// How an attempt to reach a desired schema ended.
 enum Attempt {
     /// Applied; the desired schema as loaded.
-    Applied(Schema),
+    Applied(Box<Schema>),
     /// Stopped in the way the case expects (a refusal with its hazard, or any error
     /// for a case that expects one).
     Refused(String),
@@ -155,7 +155,7 @@ fn attempt(
         ..ApplyOptions::default()
     };
     match driver.apply(&plan, &desired, &options) {
-        Ok(_) => Attempt::Applied(desired),
+        Ok(_) => Attempt::Applied(Box::new(desired)),
         Err(error) => {
             let expected = !reverse
                 && matches!(
