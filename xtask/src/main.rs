@@ -15,12 +15,16 @@ usage: cargo xtask <task>
 
 tasks:
   ci                     cargo fmt --check, cargo clippy -D warnings, then every test
-  bench [BENCHMARK...]   release-mode benchmarks, ratios against a baseline measured in
-                         the same run; BENCHMARK is one of: sqlite-rebuild (default: all)";
+  bench [BENCHMARK...]   release-mode benchmarks, each against a baseline measured in
+                         the same run; BENCHMARK is one of: sqlite-rebuild, pg-stall
+                         (default: all; pg-stall needs a PostgreSQL server:
+                         $SCHEMASYNC_TEST_POSTGRES_URL, else 127.0.0.1:5432)";
 
 /// Benchmarks by name, with the cargo bench target that runs each.
-const BENCHMARKS: &[(&str, &str, &str)] =
-    &[("sqlite-rebuild", "schemasync-sqlite", "sqlite_rebuild")];
+const BENCHMARKS: &[(&str, &str, &str)] = &[
+    ("sqlite-rebuild", "schemasync-sqlite", "sqlite_rebuild"),
+    ("pg-stall", "schemasync-postgres", "pg_stall"),
+];
 
 /// One command of a task, with what to tell the user when it fails.
 struct Step {
