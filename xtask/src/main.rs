@@ -16,15 +16,20 @@ usage: cargo xtask <task>
 tasks:
   ci                     cargo fmt --check, cargo clippy -D warnings, then every test
   bench [BENCHMARK...]   release-mode benchmarks, each against a baseline measured in
-                         the same run; BENCHMARK is one of: sqlite-rebuild, pg-stall
-                         (default: all; pg-stall needs a PostgreSQL server:
-                         $SCHEMASYNC_TEST_POSTGRES_URL, else 127.0.0.1:5432)";
+                         the same run; BENCHMARK is one of: sqlite-rebuild, pg-stall,
+                         introspect (default: all; the last two need a PostgreSQL
+                         server: $SCHEMASYNC_TEST_POSTGRES_URL, else 127.0.0.1:5432)";
 
 /// Benchmarks by name, with the cargo bench target that runs each.
 const BENCHMARKS: &[(&str, &str, &str)] = &[
     ("sqlite-rebuild", "schemasync-sqlite", "sqlite_rebuild"),
     ("pg-stall", "schemasync-postgres", "pg_stall"),
+    ("introspect", "schemasync-postgres", "introspect"),
 ];
+
+/// Release binaries a benchmark runs as processes, by benchmark name and package; each is
+/// built before its benchmark runs.
+const BENCHMARK_BINARIES: &[(&str, &str)] = &[("introspect", "schemasync-cli")];
 
 /// One command of a task, with what to tell the user when it fails.
 struct Step {
@@ -135,15 +140,19 @@ fn bench(names: &[&str]) -> ExitCode {
         }
         selected
     };
-    let steps: Vec<Step> = selected
-        .into_iter()
-        .map(|(_, package, target)| {
-            Step::new(
-                &["bench", "-p", *package, "--bench", *target],
-                "the benchmark above missed its target or failed",
-            )
-        })
-        .collect();
+    let mut steps = Vec::new();
+    for (name, package, target) in selected {
+        for (_, binary_package) in BENCHMARK_BINARIES.iter().filter(|(b, _)| b == name) {
+            steps.push(Step::new(
+                &["build", "--release", "-p", *binary_package],
+                "the binary the benchmark runs does not build; fix the errors above",
+            ));
+        }
+        steps.push(Step::new(
+            &["bench", "-p", *package, "--bench", *target],
+            "the benchmark above missed its target or failed",
+        ));
+    }
     run_steps("bench", &workspace_root(), &steps)
 }
 
