@@ -5,20 +5,22 @@
 //! key, `SET NOT NULL`, a CHECK, `ADD COLUMN` with a default and an index. Meanwhile
 //! four writer threads run single-row `UPDATE`s by random id in autocommit; a writer's
 //! *stall* is the longest gap between two of its consecutive completed writes, and a
-//! scenario's stall is the longest over all writers and the whole run (warm-up, apply,
-//! cool-down). Scenarios, each on a fresh database:
+//! scenario's stall is the longest over all writers of the gaps that end after the apply
+//! began (gaps that ended during the 1 s warm-up are the machine's noise floor, printed
+//! beside it). Scenarios, each on a fresh database:
 //!
 //! - A: the desired schema through the library (`PgDriver` plan + apply, default
-//!   options: `lock_timeout` 100 ms, 5 retries); target: stall ≤ 150 ms;
+//!   options: `lock_timeout` 100 ms, 5 retries); planning takes no lock on the tables and
+//!   runs before the writers start, the apply is measured; target: stall ≤ 150 ms;
 //! - B: as A, while a reader holds `ACCESS SHARE` on the child table for 3 s from just
 //!   before the apply; target: the apply waits politely (retries) and succeeds, stall
 //!   ≤ 150 ms;
 //! - C, D: the same changes as plain DDL in one transaction, without `lock_timeout`
 //!   (what one writes by hand), without and with the reader; for comparison only.
 //!
-//! Also printed: the writers' longest gap before the apply started (the noise floor of
-//! this machine), the distinct stalls over 50 ms with the step that was running, and
-//! squawk's findings for the safe plan's script and for the plain DDL. Exits non-zero
+//! Also printed: the distinct stalls over 50 ms with the steps that ran meanwhile and
+//! what `pg_stat_activity` showed the sessions waiting for (a lock, I/O, or running),
+//! how long the apply waited for locks, and squawk's findings for the safe plan's script and for the plain DDL. Exits non-zero
 //! when A or B misses its target or B's apply fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -46,8 +48,8 @@ const WARM_UP: Duration = Duration::from_secs(1);
 const COOL_DOWN: Duration = Duration::from_millis(500);
 /// Stalls at least this long are listed with the step that was running.
 const LISTED_STALL: Duration = Duration::from_millis(50);
-/// How often the lock sampler looks at `pg_stat_activity`.
-const LOCK_POLL: Duration = Duration::from_millis(20);
+/// How often the sampler looks at `pg_stat_activity`.
+const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
 const CURRENT: &str = "CREATE TABLE parent (id int PRIMARY KEY, name text NOT NULL);
 CREATE TABLE child (id int PRIMARY KEY, parent_id int, email text, qty int,
@@ -211,72 +213,113 @@ fn write_until(
     Ok(completed)
 }
 
-/// Samples, every [`LOCK_POLL`], which statements of the database wait for a lock
-/// (`pg_stat_activity.wait_event_type = 'Lock'`): the evidence for what a stall waited on.
-struct LockWaits {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<Result<Vec<(Instant, String)>, String>>,
+/// One sample of a session: what it waited for (`Lock:relation`, `IO:WalSync`, … or
+/// `running`) and the start of its statement.
+struct Activity {
+    at: Instant,
+    wait: String,
+    query: String,
 }
 
-impl LockWaits {
-    fn start(database: &TestDatabase) -> LockWaits {
+/// What the sampler saw: the instant of every sample, and the active sessions in each.
+#[derive(Default)]
+struct Samples {
+    taken: Vec<Instant>,
+    active: Vec<Activity>,
+}
+
+/// Samples `pg_stat_activity` every [`SAMPLE_EVERY`]: the evidence for what a stall
+/// waited on, whether a lock, I/O or the CPU.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Result<Samples, String>>,
+}
+
+impl Sampler {
+    fn start(database: &TestDatabase) -> Sampler {
         let mut client = database.connect();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let thread = thread::spawn(move || {
-            let waiting = client
+            let active = client
                 .prepare(
-                    "SELECT wait_event || ' lock: ' \
-                       || left(regexp_replace(query, '\\s+', ' ', 'g'), 60) \
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'running'), \
+                       left(regexp_replace(query, '\\s+', ' ', 'g'), 60) \
                      FROM pg_stat_activity WHERE datname = current_database() \
-                       AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                       AND state = 'active' AND pid <> pg_backend_pid()",
                 )
-                .map_err(|e| format!("cannot prepare the lock sampler: {e}"))?;
-            let mut samples = Vec::new();
+                .map_err(|e| format!("cannot prepare the sampler's query: {e}"))?;
+            let mut samples = Samples::default();
             while !stopped.load(Ordering::Relaxed) {
                 let rows = client
-                    .query(&waiting, &[])
-                    .map_err(|e| format!("the lock sampler failed: {e}"))?;
+                    .query(&active, &[])
+                    .map_err(|e| format!("the sampler failed: {e}"))?;
                 let at = Instant::now();
+                samples.taken.push(at);
                 for row in rows {
-                    samples.push((at, row.get(0)));
+                    samples.active.push(Activity {
+                        at,
+                        wait: row.get(0),
+                        query: row.get(1),
+                    });
                 }
-                thread::sleep(LOCK_POLL);
+                thread::sleep(SAMPLE_EVERY);
             }
             Ok(samples)
         });
-        LockWaits { stop, thread }
+        Sampler { stop, thread }
     }
 
-    fn stop(self) -> Result<Vec<(Instant, String)>, String> {
+    fn stop(self) -> Result<Samples, String> {
         self.stop.store(true, Ordering::Relaxed);
         self.thread
             .join()
-            .map_err(|_| "the lock sampler panicked".to_string())?
+            .map_err(|_| "the sampler panicked".to_string())?
     }
 }
 
-/// The distinct lock waits sampled from `from` to `to`, with how many sessions waited so.
-fn waits_during(samples: &[(Instant, String)], from: Instant, to: Instant) -> String {
-    let mut seen: Vec<(String, usize)> = Vec::new();
-    let mut at: Vec<Instant> = Vec::new();
-    for (sampled, wait) in samples.iter().filter(|(t, _)| *t >= from && *t <= to) {
-        if !at.contains(sampled) {
-            at.push(*sampled);
+impl Samples {
+    /// What the sessions did from `from` to `to`: each distinct (session kind, wait)
+    /// with how many sessions were so on average per sample; the writers as one kind.
+    fn during(&self, from: Instant, to: Instant) -> String {
+        let count = self
+            .taken
+            .iter()
+            .filter(|t| **t >= from && **t <= to)
+            .count();
+        if count == 0 {
+            return "no sample".to_string();
         }
-        match seen.iter_mut().find(|(w, _)| w == wait) {
-            Some((_, count)) => *count += 1,
-            None => seen.push((wait.clone(), 1)),
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for activity in self.active.iter().filter(|a| a.at >= from && a.at <= to) {
+            let who = if activity.query.starts_with(WRITER_UPDATE) {
+                "writers"
+            } else {
+                activity.query.as_str()
+            };
+            let key = format!("{} [{who}]", activity.wait);
+            match seen.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((key, 1)),
+            }
         }
+        let listed: Vec<String> = seen
+            .iter()
+            .map(|(key, n)| format!("{key} x{:.1}", *n as f64 / count as f64))
+            .collect();
+        format!("{count} samples: {}", listed.join("; "))
     }
-    if seen.is_empty() {
-        return "no session waited for a lock in the samples".to_string();
+
+    /// How long statements other than the writers' waited for a lock from `from` to `to`.
+    fn lock_wait(&self, from: Instant, to: Instant) -> Duration {
+        let waits = self
+            .active
+            .iter()
+            .filter(|a| a.at >= from && a.at <= to)
+            .filter(|a| a.wait.starts_with("Lock:") && !a.query.starts_with(WRITER_UPDATE))
+            .count();
+        SAMPLE_EVERY * waits as u32
     }
-    let samples = at.len();
-    seen.iter()
-        .map(|(wait, count)| format!("{wait} (x{:.1})", *count as f64 / samples as f64))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Holds `ACCESS SHARE` on the child table for [`READER_HOLDS`]; returns once the lock
@@ -423,7 +466,7 @@ struct Listed {
 /// What one scenario measured.
 struct Outcome {
     label: &'static str,
-    /// Longest gap over all writers and the whole run.
+    /// Longest gap over all writers that ended after the apply began.
     longest: Duration,
     /// Longest gap that ended before the apply started.
     noise: Duration,
@@ -443,7 +486,7 @@ fn scenario(label: &'static str, how: How, reader: bool) -> Outcome {
     load(&database);
     let prepared = Prepared::new(how, &database);
     let timeline = Arc::new(Timeline::default());
-    let sampler = LockWaits::start(&database);
+    let sampler = Sampler::start(&database);
     let writers = Writers::start(&database);
     thread::sleep(WARM_UP);
     let with_reader = reader;
@@ -457,7 +500,7 @@ fn scenario(label: &'static str, how: How, reader: bool) -> Outcome {
     let completions = writers.stop();
     let samples = sampler.stop().unwrap_or_else(|error| {
         eprintln!("{label}: {error}");
-        Vec::new()
+        Samples::default()
     });
     if let Some(Err(error)) = reader.map(|r| r.join().unwrap_or(Err("panicked".into()))) {
         eprintln!("{label}: the reader failed: {error}");
@@ -467,14 +510,8 @@ fn scenario(label: &'static str, how: How, reader: bool) -> Outcome {
             result = Err(error);
         }
     }
-    // Time the apply's own statements spent waiting for a lock, as sampled.
-    let apply_waits: Vec<Instant> = samples
-        .iter()
-        .filter(|(at, wait)| *at >= started && *at <= ended && !wait.contains(WRITER_UPDATE))
-        .map(|(at, _)| *at)
-        .collect();
-    let lock_wait = LOCK_POLL * apply_waits.len() as u32;
-    if with_reader && result.is_ok() && apply_waits.is_empty() {
+    let lock_wait = samples.lock_wait(started, ended);
+    if with_reader && result.is_ok() && lock_wait.is_zero() {
         result = Err("the apply never waited for the reader's lock (planned too late?), so this scenario tested nothing".to_string());
     }
     let completions = match completions {
@@ -501,24 +538,18 @@ fn scenario(label: &'static str, how: How, reader: bool) -> Outcome {
             })
         })
         .collect();
-    let longest = gaps.iter().map(Stall::length).max().unwrap_or_default();
-    let noise = gaps
-        .iter()
-        .filter(|g| g.to < started)
-        .map(Stall::length)
-        .max()
-        .unwrap_or_default();
-    let stalls = merge(gaps.into_iter().filter(|g| g.length() >= LISTED_STALL))
+    // A gap that ended before the apply began is the machine's noise, not the apply's.
+    let (during, before): (Vec<Stall>, Vec<Stall>) =
+        gaps.into_iter().partition(|g| g.to >= started);
+    let longest_of = |gaps: &[Stall]| gaps.iter().map(Stall::length).max().unwrap_or_default();
+    let (longest, noise) = (longest_of(&during), longest_of(&before));
+    let stalls = merge(during.into_iter().filter(|g| g.length() >= LISTED_STALL))
         .into_iter()
         .map(|s| Listed {
             at: s.from.checked_duration_since(started).unwrap_or_default(),
             length: s.length(),
-            running: if s.from < started {
-                "before the apply".to_string()
-            } else {
-                timeline.during(s.from, s.to)
-            },
-            waits: waits_during(&samples, s.from, s.to),
+            running: timeline.during(s.from, s.to),
+            waits: samples.during(s.from, s.to),
         })
         .collect();
     Outcome {
@@ -649,14 +680,15 @@ fn main() {
     }
     for outcome in &outcomes {
         println!(
-            "\n{}: stalls >= {} ms (start after the apply began, length, what ran; lock waits sampled every {} ms, sessions per sample):",
+            "\n{}: stalls >= {} ms (start after the apply began, length, what ran; \
+             pg_stat_activity sampled every {} ms: wait [session] x sessions per sample):",
             outcome.label,
             ms(LISTED_STALL),
-            ms(LOCK_POLL)
+            ms(SAMPLE_EVERY)
         );
         for stall in &outcome.stalls {
             println!(
-                "  +{:>6} ms  {:>5} ms  {}\n                      waits: {}",
+                "  +{:>6} ms  {:>5} ms  {}\n                      {}",
                 ms(stall.at),
                 ms(stall.length),
                 stall.running,
