@@ -11,8 +11,9 @@
 //! namespace (`schema: None`) and never listed in `namespaces`. Partitions
 //! (`relispartition`) are left out; a partitioned table reads as a plain table (the model
 //! has no partitioning yet). Introspection never writes and never decides what a change
-//! should be. It sets `search_path = public` for its own queries and restores the
-//! session's value afterwards. It needs PostgreSQL 12 or later (`attgenerated`).
+//! should be. It sets `search_path = public` and `jit = off` (compiling costs more than
+//! these queries take) for its own queries and restores the session's values afterwards.
+//! It needs PostgreSQL 12 or later (`attgenerated`).
 //!
 //! Canonical form (the server's own text, so `.sql`, hand-written models and live
 //! databases all come out the same):
@@ -99,17 +100,25 @@ fn query(
 
 /// Reads every managed object, on a connection or inside a transaction. Never writes.
 pub(crate) fn introspect(client: &mut impl GenericClient) -> Result<Schema> {
-    let saved: String = client
-        .query_one("SELECT current_setting('search_path')", &[])
-        .map_err(|e| pg_error("cannot read search_path", &e))
-        .and_then(|row| get(&row, 0))?;
+    let saved = client
+        .query_one(
+            "SELECT current_setting('search_path'), current_setting('jit')",
+            &[],
+        )
+        .map_err(|e| pg_error("cannot read search_path and jit", &e))?;
+    let (search_path, jit): (String, String) = (get(&saved, 0)?, get(&saved, 1)?);
+    // JIT-compiling these catalog queries costs more than running them: their correlated
+    // subqueries over generate_series push the estimates past jit_above_cost.
     client
-        .batch_execute("SET search_path = public")
-        .map_err(|e| pg_error("cannot set search_path for introspection", &e))?;
+        .batch_execute("SET search_path = public; SET jit = off")
+        .map_err(|e| pg_error("cannot set search_path and jit for introspection", &e))?;
     let schema = read_schema(client);
     let restored = client
-        .execute("SELECT set_config('search_path', $1, false)", &[&saved])
-        .map_err(|e| pg_error("cannot restore search_path after introspection", &e));
+        .execute(
+            "SELECT set_config('search_path', $1, false), set_config('jit', $2, false)",
+            &[&search_path, &jit],
+        )
+        .map_err(|e| pg_error("cannot restore search_path and jit after introspection", &e));
     let schema = schema?;
     restored?;
     Ok(schema)
