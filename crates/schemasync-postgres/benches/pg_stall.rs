@@ -18,10 +18,12 @@
 //! - C, D: the same changes as plain DDL in one transaction, without `lock_timeout`
 //!   (what one writes by hand), without and with the reader; for comparison only.
 //!
-//! Also printed: the distinct stalls over 50 ms with the steps that ran meanwhile and
-//! what `pg_stat_activity` showed the sessions waiting for (a lock, I/O, or running),
-//! how long the apply waited for locks, and squawk's findings for the safe plan's script and for the plain DDL. Exits non-zero
-//! when A or B misses its target or B's apply fails.
+//! Setup (load, `VACUUM ANALYZE`, planning) ends with a `CHECKPOINT`, so its writes do
+//! not land in the measurement. Also printed: the distinct stalls over 50 ms with the
+//! steps that ran meanwhile and what `pg_stat_activity` showed the sessions waiting for
+//! (a lock, I/O, or running), how long the apply waited for locks, and squawk's findings
+//! (default rules) for the safe plan's script and for the plain DDL. Exits non-zero when
+//! A or B misses its target or B's apply fails; the databases are dropped first.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use postgres::Client;
@@ -309,8 +311,11 @@ impl Samples {
                 None => seen.push((key, 1)),
             }
         }
+        // Most frequent first; what showed in fewer than one sample in 20 is left out.
+        seen.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         let listed: Vec<String> = seen
             .iter()
+            .filter(|(_, n)| *n * 20 >= count)
             .map(|(key, n)| format!("{key} x{:.1}", *n as f64 / count as f64))
             .collect();
         format!("{count} samples: {}", listed.join("; "))
