@@ -11,15 +11,15 @@
 //! also times the library path (two `PgDriver::introspect` + plan) in this process.
 //!
 //! The binary is `target/release/schemasync`; `cargo xtask bench introspect` builds it
-//! first (a plain `cargo bench` does not).
+//! first (a plain `cargo bench` does not, and the benchmark refuses a stale one).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use schemasync_postgres::testing::TestDatabase;
 use schemasync_postgres::{Driver, PgDriver, PgOptions};
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 const TABLES: usize = 500;
 const VIEWS: usize = 50;
@@ -105,19 +105,52 @@ CREATE INDEX {t}_parent_idx ON {t} (parent_id);"
     sql
 }
 
-/// The release `schemasync` binary next to this benchmark's executable.
+/// The release `schemasync` binary next to this benchmark's executable, refused when
+/// missing or older than a source file of the crates it is built from (a plain
+/// `cargo bench` does not rebuild it).
 fn schemasync_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/release/deps/introspect-<hash> -> target/release/schemasync
     let release = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let binary = release.join(format!("schemasync{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build --release -p schemasync-cli` \
-         (`cargo xtask bench introspect` does)",
-        binary.display()
-    );
+    let rebuild = "build it with `cargo build --release -p schemasync-cli` \
+                   (`cargo xtask bench introspect` does)";
+    let built = std::fs::metadata(&binary)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| panic!("{} is missing: {rebuild}", binary.display()));
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for krate in [
+        "schemasync-core",
+        "schemasync-sqlite",
+        "schemasync-postgres",
+        "schemasync-cli",
+    ] {
+        let source = crates.join(krate).join("src");
+        assert!(
+            newest_file(&source) <= built,
+            "{} is older than {}: {rebuild}",
+            binary.display(),
+            source.display()
+        );
+    }
     binary
+}
+
+/// When the newest file under `dir` was modified.
+fn newest_file(dir: &Path) -> SystemTime {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() {
+                newest_file(&entry.path())
+            } else {
+                metadata.modified().unwrap()
+            }
+        })
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 /// Runs `command` with its output discarded; its wall time, or a panic saying what failed.
