@@ -24,14 +24,22 @@ tasks:
                          table, non-zero exit on any failure. ARGS: --dialect
                          sqlite|postgres|all, --case GLOB, --cases DIR, --external DIR,
                          --no-external, --write-docs (see docs/conformance.md)
-  bench [BENCHMARK...]   release-mode benchmarks, ratios against a baseline measured in
-                         the same run; BENCHMARK is one of: sqlite-rebuild (default: all)";
+  bench [BENCHMARK...]   release-mode benchmarks, each against a baseline measured in
+                         the same run; BENCHMARK is one of: sqlite-rebuild, pg-stall,
+                         introspect, copy (default: all; the last three need a PostgreSQL
+                         server: $SCHEMASYNC_TEST_POSTGRES_URL, else 127.0.0.1:5432)";
 
 /// Benchmarks by name, with the cargo bench target that runs each.
 const BENCHMARKS: &[(&str, &str, &str)] = &[
     ("sqlite-rebuild", "schemasync-sqlite", "sqlite_rebuild"),
+    ("pg-stall", "schemasync-postgres", "pg_stall"),
+    ("introspect", "schemasync-postgres", "introspect"),
     ("copy", "schemasync-copy", "copy"),
 ];
+
+/// Release binaries a benchmark runs as processes, by benchmark name and package; each is
+/// built before its benchmark runs.
+const BENCHMARK_BINARIES: &[(&str, &str)] = &[("introspect", "schemasync-cli")];
 
 /// One command of a task, with what to tell the user when it fails.
 struct Step {
@@ -159,15 +167,19 @@ fn bench(names: &[&str]) -> ExitCode {
         }
         selected
     };
-    let steps: Vec<Step> = selected
-        .into_iter()
-        .map(|(_, package, target)| {
-            Step::new(
-                &["bench", "-p", *package, "--bench", *target],
-                "the benchmark above missed its target or failed",
-            )
-        })
-        .collect();
+    let mut steps = Vec::new();
+    for (name, package, target) in selected {
+        for (_, binary_package) in BENCHMARK_BINARIES.iter().filter(|(b, _)| b == name) {
+            steps.push(Step::new(
+                &["build", "--release", "-p", *binary_package],
+                "the binary the benchmark runs does not build; fix the errors above",
+            ));
+        }
+        steps.push(Step::new(
+            &["bench", "-p", *package, "--bench", *target],
+            "the benchmark above missed its target or failed",
+        ));
+    }
     run_steps("bench", &workspace_root(), &steps)
 }
 
