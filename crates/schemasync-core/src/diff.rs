@@ -318,7 +318,8 @@ impl<'a> Differ<'a> {
             }
         }
 
-        for function in &self.current.functions {
+        // In reverse: an aggregate (listed after its functions) goes before them.
+        for function in self.current.functions.iter().rev() {
             if !self
                 .desired
                 .functions

@@ -127,7 +127,7 @@ pub(crate) struct Run<'a> {
     pub(crate) pg: &'a PgOptions,
 }
 
-/// The schemas, types and functions `plan` creates or replaces, as SQL: what its data
+/// The schemas, types, domains and functions `plan` creates or replaces, as SQL: what its data
 /// checks may need to exist already.
 fn check_prerequisites(plan: &Plan) -> Vec<String> {
     plan.changes
@@ -135,6 +135,7 @@ fn check_prerequisites(plan: &Plan) -> Vec<String> {
         .filter_map(|change| match change {
             Change::CreateNamespace { namespace } => Some(ddl::create_namespace(namespace)),
             Change::CreateEnum { enum_type } => Some(ddl::create_enum(enum_type)),
+            Change::CreateDomain { domain } => Some(ddl::create_domain(domain)),
             Change::CreateFunction { function } => Some(function.definition.clone()),
             Change::ReplaceFunction { to, .. } => Some(to.definition.clone()),
             _ => None,

@@ -783,3 +783,89 @@ fn keys_on_a_column_added_in_the_same_plan_are_checked_with_its_default() {
         false,
     );
 }
+
+#[test]
+fn a_domain_check_tightened_over_violating_rows_is_refused_with_count_and_keys() {
+    let current = "CREATE DOMAIN score AS integer;
+         CREATE TABLE a (id integer PRIMARY KEY, s score);
+         CREATE TABLE b (id integer PRIMARY KEY, s score);";
+    let db = Db::with(&format!(
+        "{current} INSERT INTO a VALUES (1, 5), (2, 500), (3, 700); INSERT INTO b VALUES (1, 7);"
+    ));
+    let before = db.catalog();
+    let desired = current.replace(
+        "CREATE DOMAIN score AS integer;",
+        "CREATE DOMAIN score AS integer CONSTRAINT score_max CHECK (VALUE <= 100);",
+    );
+    let error = db
+        .sync_with(&db.desired(&desired), &ApplyOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot add CHECK ((VALUE <= 100)) to domain score (a.s): 2 row(s) violate it (id=2; id=3); fix those values first"
+    );
+    assert_eq!(db.catalog(), before);
+    assert_eq!(
+        db.rows("SELECT count(*)::text FROM pg_constraint WHERE conname = 'score_max'"),
+        ["0"]
+    );
+    db.client()
+        .batch_execute("UPDATE a SET s = 50 WHERE id > 1")
+        .unwrap();
+    db.sync(&desired, false);
+}
+
+#[test]
+fn a_function_body_change_is_replaced_in_place_and_its_trigger_keeps_firing() {
+    let schema = |stamp: &str| {
+        format!(
+            "CREATE TABLE t (id integer PRIMARY KEY, note text);
+             CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN NEW.note := '{stamp}'; RETURN NEW; END $$;
+             CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();"
+        )
+    };
+    let db = Db::with(&schema("one"));
+    let plan = db.sync(&schema("two"), false);
+    let sql = sql_of(&plan);
+    assert!(sql.contains("CREATE OR REPLACE FUNCTION"), "{sql}");
+    assert!(!sql.contains("DROP"), "{sql}");
+    db.client()
+        .batch_execute("INSERT INTO t (id) VALUES (1)")
+        .unwrap();
+    assert_eq!(db.rows("SELECT note FROM t"), ["two"]);
+}
+
+#[test]
+fn grants_and_rules_are_left_alone_by_an_unrelated_change() {
+    let db = Db::with(
+        "CREATE TABLE t (id integer PRIMARY KEY, name text);
+         CREATE TABLE log (id integer);
+         CREATE RULE t_log AS ON INSERT TO t DO ALSO INSERT INTO log VALUES (NEW.id);",
+    );
+    let role = format!("schemasync_reader_{}", std::process::id());
+    db.client()
+        .batch_execute(&format!(
+            "DO $$ BEGIN CREATE ROLE {role}; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+             GRANT SELECT ON t TO {role};"
+        ))
+        .unwrap();
+    db.sync(
+        "CREATE TABLE t (id integer PRIMARY KEY, name text, extra integer);
+         CREATE TABLE log (id integer);",
+        false,
+    );
+    assert_eq!(
+        db.rows(&format!(
+            "SELECT has_table_privilege('{role}', 't', 'SELECT')::text"
+        )),
+        ["true"]
+    );
+    assert_eq!(
+        db.rows("SELECT rulename::text FROM pg_rules WHERE tablename = 't'"),
+        ["t_log"]
+    );
+    db.client()
+        .batch_execute(&format!("REVOKE ALL ON t FROM {role}; DROP ROLE {role};"))
+        .unwrap();
+}
