@@ -9,6 +9,8 @@
 //! database converged (live schema equals desired, second plan empty, kept values kept,
 //! engine integrity checks clean) or that a refusal changed nothing.
 //!
+//! Every PostgreSQL plan is also judged by squawk when it is installed ([`squawk`]).
+//!
 //! `cargo xtask conformance` runs the binary of this crate.
 
 pub mod case;
@@ -20,6 +22,7 @@ pub mod report;
 pub mod run;
 pub mod skips;
 pub mod sqldef;
+pub mod squawk;
 pub mod suite;
 
 pub use case::{Case, CaseFile, Expect, Fields, Resolved, DIALECTS};

@@ -3,10 +3,11 @@
 
 use crate::case::{Expect, Resolved};
 use crate::engine::{Engine, Fixture};
-use crate::kinds;
+use crate::{kinds, squawk};
 use schemasync_core::{
-    diff, ApplyOptions, Driver, Error, HazardKind, Plan, RenameHints, Schema, Table,
+    diff, ApplyOptions, Dialect, Driver, Error, HazardKind, Plan, RenameHints, Schema, Table,
 };
+use std::sync::OnceLock;
 
 /// Replaces the driver a case runs with (for testing the suite itself: a wrapper that
 /// breaks the planner must make cases fail).
@@ -149,6 +150,9 @@ fn attempt(
         if let Err(failure) = check_promises(&plan, case) {
             return Attempt::Failed(failure);
         }
+        if let Err(failure) = squawk_judges(driver, &plan) {
+            return Attempt::Failed(failure);
+        }
     }
     let options = ApplyOptions {
         allow_data_loss: reverse || case.allow_data_loss,
@@ -177,6 +181,28 @@ fn attempt(
                 Attempt::Failed(message)
             }
         }
+    }
+}
+
+/// squawk's findings on a PostgreSQL plan that the plan does not explain (when squawk
+/// is installed; `.ci/run` installs it).
+fn squawk_judges(driver: &dyn Driver, plan: &Plan) -> Result<(), Failure> {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    if driver.dialect() != Dialect::Postgres
+        || plan.is_empty()
+        || !*INSTALLED.get_or_init(squawk::installed)
+    {
+        return Ok(());
+    }
+    let script = driver.script(plan);
+    let findings = squawk::unexplained(&script, plan)?;
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "squawk found what the plan does not declare: {}\n{script}",
+            findings.join("; ")
+        ))
     }
 }
 

@@ -244,11 +244,18 @@ impl<'a> Differ<'a> {
                 }
             }
         }
+        // A domain whose CHECK or default calls a new function comes after the functions.
+        let mut late_domains = Vec::new();
         for wanted in &self.desired.domains {
             let existing = self.current.domains.iter().find(|d| {
                 same_ns(&d.schema, &wanted.schema) && self.options.same_name(&d.name, &wanted.name)
             });
             match existing {
+                None if self.calls_new_function(wanted) => {
+                    late_domains.push(Change::CreateDomain {
+                        domain: wanted.clone(),
+                    })
+                }
                 None => changes.before_tables.push(Change::CreateDomain {
                     domain: wanted.clone(),
                 }),
@@ -318,6 +325,7 @@ impl<'a> Differ<'a> {
             }
         }
 
+        changes.before_tables.extend(late_domains);
         // In reverse: an aggregate (listed after its functions) goes before them.
         for function in self.current.functions.iter().rev() {
             if !self
@@ -891,6 +899,25 @@ impl<'a> Differ<'a> {
             .map(|t| Change::DropTrigger { trigger: t.clone() })
             .collect();
         (drops, creates)
+    }
+
+    /// Whether a domain's CHECKs or default call a function the diff creates.
+    fn calls_new_function(&self, domain: &Domain) -> bool {
+        let texts: Vec<&str> = domain
+            .checks
+            .iter()
+            .map(|c| c.expression.as_str())
+            .chain(domain.default.as_deref())
+            .collect();
+        self.desired
+            .functions
+            .iter()
+            .filter(|f| !self.current.functions.iter().any(|c| c.same_identity(f)))
+            .any(|f| {
+                texts
+                    .iter()
+                    .any(|t| mentions(t, &f.name, self.options.case_insensitive_names))
+            })
     }
 
     /// Whether a function's arguments or result name the row type of a table the diff

@@ -132,11 +132,26 @@ const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE (reads and writes c
 
 impl Planner<'_> {
     /// Whether the table exists before the plan (so it may hold rows and have readers).
+    /// Follows a rename in the plan: `table` is the desired name, the result is the
+    /// current table (data checks read it by its current name, [`current_name`]).
     fn existing(&self, schema: &Option<String>, table: &str) -> Option<&Table> {
+        let current = self
+            .changes
+            .iter()
+            .find_map(|c| match c {
+                Change::RenameTable {
+                    schema: s,
+                    from,
+                    to,
+                    ..
+                } if s == schema && to == table => Some(from.as_str()),
+                _ => None,
+            })
+            .unwrap_or(table);
         self.current
             .tables
             .iter()
-            .find(|t| &t.schema == schema && t.name == table)
+            .find(|t| &t.schema == schema && t.name == current)
     }
 
     fn desired_table(&self, schema: &Option<String>, table: &str) -> Option<&Table> {
@@ -248,9 +263,20 @@ impl Planner<'_> {
                 value,
                 before,
             } => {
-                let position = match before {
-                    Some(before) => format!(" BEFORE {}", quote_literal(before)),
-                    None => String::new(),
+                // At the end: say after which label, so the order is explicit.
+                let previous = self
+                    .desired
+                    .enums
+                    .iter()
+                    .find(|e| e.schema == enum_type.schema && e.name == enum_type.name)
+                    .and_then(|e| {
+                        let at = e.values.iter().position(|v| v == value)?;
+                        at.checked_sub(1).map(|p| &e.values[p])
+                    });
+                let position = match (before, previous) {
+                    (Some(before), _) => format!(" BEFORE {}", quote_literal(before)),
+                    (None, Some(previous)) => format!(" AFTER {}", quote_literal(previous)),
+                    (None, None) => String::new(),
                 };
                 // Must commit before the transaction may use the new label.
                 let mut step = Step::new(
@@ -429,6 +455,60 @@ impl Planner<'_> {
                 to,
             } => {
                 let target = qualified(schema.as_deref(), table);
+                // The same key under another name (a renamed table's `old_pkey`): the
+                // drop becomes a rename and the add is then already done.
+                let key_change = |from_side: bool| {
+                    self.changes.iter().find_map(|c| match c {
+                        Change::SetPrimaryKey {
+                            schema: s,
+                            table: t,
+                            from: f,
+                            to: d,
+                        } if s == schema && t == table => {
+                            if from_side {
+                                f.as_ref().filter(|_| d.is_none())
+                            } else {
+                                d.as_ref().filter(|_| f.is_none())
+                            }
+                        }
+                        _ => None,
+                    })
+                };
+                match (from, to) {
+                    (Some(old), None) => {
+                        if let Some(new) =
+                            key_change(false).filter(|new| new.columns == old.columns)
+                        {
+                            if let (Some(old_name), Some(new_name)) = (&old.name, &new.name) {
+                                phases.transaction.push(quick(vec![format!(
+                                    "ALTER TABLE {target} RENAME CONSTRAINT {} TO {}",
+                                    quote_ident(old_name),
+                                    quote_ident(new_name)
+                                )]));
+                                return Ok(());
+                            }
+                        }
+                    }
+                    (None, Some(new)) => {
+                        let renamed = key_change(true).is_some_and(|old| {
+                            old.columns == new.columns && old.name.is_some() && new.name.is_some()
+                        });
+                        if renamed {
+                            return Ok(());
+                        }
+                    }
+                    _ => {}
+                }
+                if let (None, Some(new)) = (from, to) {
+                    if self.safe_for(schema, table)
+                        && !self.referenced_by_new_foreign_key(schema, table)
+                    {
+                        phases
+                            .after
+                            .push(self.add_primary_key_concurrently(schema, table, new, describe));
+                        return Ok(());
+                    }
+                }
                 let mut sql = Vec::new();
                 if let Some(old) = from {
                     let name = old.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
@@ -636,8 +716,9 @@ impl Planner<'_> {
                             description: format!("add CHECK ({}) to {table}", check.expression),
                             remedy: "fix those rows first".to_string(),
                             violations_sql: format!(
-                                "SELECT {} FROM {target} WHERE NOT ({})",
+                                "SELECT {} FROM {} WHERE NOT ({})",
                                 key_expression(existing),
+                                current_name(existing),
                                 check.expression
                             ),
                         });
@@ -699,11 +780,29 @@ impl Planner<'_> {
                 table,
                 index,
             } => self.add_index(schema, table, index, describe, phases)?,
-            Change::DropIndex { schema, index, .. } => {
-                phases.transaction.push(quick(vec![format!(
-                    "DROP INDEX IF EXISTS {}",
-                    qualified(schema.as_deref(), &index.name)
-                )]))
+            Change::DropIndex {
+                schema,
+                table,
+                index,
+            } => {
+                let name = qualified(schema.as_deref(), &index.name);
+                // An index whose name another one takes in the transaction goes in it.
+                let name_reused = self.changes.iter().any(|c| {
+                    matches!(c, Change::RenameIndex { schema: s, to, .. } if s == schema && *to == index.name)
+                });
+                if self.safe_for(schema, table) && !name_reused {
+                    let mut step = Step::new(
+                        describe,
+                        vec![format!("DROP INDEX CONCURRENTLY IF EXISTS {name}")],
+                    );
+                    step.transactional = false;
+                    step.lock = Some(SHARE_UPDATE_EXCLUSIVE.to_string());
+                    phases.after.push(step);
+                } else {
+                    phases
+                        .transaction
+                        .push(quick(vec![format!("DROP INDEX IF EXISTS {name}")]));
+                }
             }
             Change::RenameIndex {
                 schema, from, to, ..
@@ -835,7 +934,11 @@ impl Planner<'_> {
                     ),
                     remedy: "give the column a DEFAULT, or add it nullable and backfill it"
                         .to_string(),
-                    violations_sql: format!("SELECT {} FROM {target}", key_expression(existing)),
+                    violations_sql: format!(
+                        "SELECT {} FROM {}",
+                        key_expression(existing),
+                        current_name(existing)
+                    ),
                 });
             }
         }
@@ -1057,8 +1160,9 @@ impl Planner<'_> {
                 description: format!("add NOT NULL to {object}"),
                 remedy: "backfill them or give a default first".to_string(),
                 violations_sql: format!(
-                    "SELECT {} FROM {target} WHERE {} IS NULL",
+                    "SELECT {} FROM {} WHERE {} IS NULL",
                     key_expression(existing),
+                    current_name(existing),
                     quote_ident(current)
                 ),
             });
@@ -1161,20 +1265,22 @@ impl Planner<'_> {
     ) -> Option<DataCheck> {
         let values = self.row_values(schema, table, &fk.columns, "c.")?;
         let child = qualified(existing.schema.as_deref(), &existing.name);
-        let parent_schema = fk.referenced_schema.clone();
-        let parent = qualified(parent_schema.as_deref(), &fk.referenced_table);
         let not_null = values
             .iter()
             .map(|v| format!("{v} IS NOT NULL"))
             .collect::<Vec<_>>()
             .join(" AND ");
-        let violations_sql = if self
-            .existing(&parent_schema, &fk.referenced_table)
-            .is_some()
-        {
+        let parent = self.existing(&fk.referenced_schema, &fk.referenced_table);
+        let violations_sql = if let Some(parent_table) = parent {
+            let parent = current_name(parent_table);
+            let referenced = self.current_columns(
+                &fk.referenced_schema,
+                &fk.referenced_table,
+                &fk.referenced_columns,
+            )?;
             let joined = values
                 .iter()
-                .zip(&fk.referenced_columns)
+                .zip(&referenced)
                 .map(|(v, p)| format!("p.{} = {v}", quote_ident(p)))
                 .collect::<Vec<_>>()
                 .join(" AND ");
@@ -1333,6 +1439,85 @@ impl Planner<'_> {
                     .map(move |c| (table, c.name.clone()))
             })
             .collect()
+    }
+
+    /// Whether a foreign key the plan adds (or a table it creates) references `table`:
+    /// then the key it needs must exist inside the transaction.
+    fn referenced_by_new_foreign_key(&self, schema: &Option<String>, table: &str) -> bool {
+        let references = |fk: &schemasync_core::ForeignKey| {
+            fk.referenced_table == table && &fk.referenced_schema == schema
+        };
+        self.changes.iter().any(|c| match c {
+            Change::AddForeignKey { foreign_key, .. } => references(foreign_key),
+            Change::CreateTable { table } => table.foreign_keys.iter().any(references),
+            _ => false,
+        })
+    }
+
+    /// A primary key on an existing table: its unique index built concurrently, then
+    /// attached (`USING INDEX`), after the transaction. Its columns are NOT NULL by then
+    /// (set through validated CHECKs earlier in the same phase), so attaching only takes
+    /// a brief ACCESS EXCLUSIVE lock.
+    fn add_primary_key_concurrently(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+        key: &schemasync_core::PrimaryKey,
+        describe: String,
+    ) -> Step {
+        let target = qualified(schema.as_deref(), table);
+        let name = key.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
+        let index = quote_ident(&name);
+        let columns = key
+            .columns
+            .iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut step = Step::new(
+            describe,
+            vec![
+                format!(
+                    "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                    qualified(schema.as_deref(), &name)
+                ),
+                format!("CREATE UNIQUE INDEX CONCURRENTLY {index} ON {target} ({columns})"),
+                format!(
+                    "ALTER TABLE {target} ADD CONSTRAINT {index} PRIMARY KEY USING INDEX {index}"
+                ),
+            ],
+        );
+        step.transactional = false;
+        step.lock = Some(format!(
+            "{SHARE_UPDATE_EXCLUSIVE} for the build; ACCESS EXCLUSIVE briefly to attach it"
+        ));
+        step.hazards.push(Hazard::new(
+            HazardKind::IndexBuild,
+            qualify(schema.as_deref(), table),
+            "builds the primary key's index concurrently",
+        ));
+        step.hazards.push(Hazard::new(
+            HazardKind::Validation,
+            qualify(schema.as_deref(), table),
+            format!(
+                "fails if ({}) holds duplicates or NULLs",
+                key.columns.join(", ")
+            ),
+        ));
+        if let (Some(existing), Some(values)) = (
+            self.existing(schema, table),
+            self.row_values(schema, table, &key.columns, ""),
+        ) {
+            step.checks.push(duplicates_check(
+                existing,
+                &values,
+                &format!(
+                    "make ({}) the primary key of {table}",
+                    key.columns.join(", ")
+                ),
+            ));
+        }
+        step
     }
 
     /// Recreates an enum whose labels were removed or reordered, converting its columns.
@@ -1579,6 +1764,11 @@ fn binary_coercible(from: &str, to: &str) -> bool {
             || (from.starts_with(prefix) && to == prefix)
     };
     widen("character varying") || (from.starts_with("character varying") && to == "text")
+}
+
+/// The qualified current name of a table, for data checks (which run before the plan).
+fn current_name(table: &Table) -> String {
+    qualified(table.schema.as_deref(), &table.name)
 }
 
 /// An SQL expression naming a row for error messages: `id=4`.
