@@ -44,8 +44,14 @@ fn url_with_password(database: &TestDatabase) -> String {
         .replacen("postgres://postgres@", "postgres://postgres:s3cret-pw@", 1)
 }
 
+fn real_schema(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/real-schemas/postgres")
+        .join(name)
+}
+
 fn chinook() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/real-schemas/postgres/chinook")
+    real_schema("chinook")
 }
 
 /// Loads a file with psql, as the real-schemas README prescribes (its data uses COPY).
@@ -188,44 +194,42 @@ fn dropping_a_table_is_refused_without_the_flag() {
     );
 }
 
-#[test]
-fn chinook_checks_clean_keeps_every_row_and_equals_a_second_copy() {
+/// A real-world schema with its data (`../shared/real-schemas/postgres/NAME`): `check`
+/// is clean after loading it, a second copy is no difference, and adding a column and an
+/// index (`alter` turns the schema text into that) keeps every row of every table.
+fn real_schema_checks_clean_keeps_every_row_and_equals_a_second_copy(
+    name: &str,
+    alter: impl Fn(&str) -> String,
+) {
+    let folder = real_schema(name);
     let loaded = TestDatabase::create();
-    psql(&loaded, &chinook().join("schema.sql"));
-    psql(&loaded, &chinook().join("data.sql"));
+    psql(&loaded, &folder.join("schema.sql"));
+    psql(&loaded, &folder.join("data.sql"));
     let dir = tempfile::tempdir().unwrap();
-    let schema = chinook().join("schema.sql");
+    let schema = folder.join("schema.sql");
     let schema = schema.to_str().unwrap();
 
     let check = run(dir.path(), loaded.url(), &["check", "--schema", schema]);
     assert_eq!(
         check.code, 0,
-        "spurious drift: {}{}",
+        "spurious drift in {name}: {}{}",
         check.stdout, check.stderr
     );
 
     // A second database loaded from the same file is no difference.
     let copy = TestDatabase::create();
-    psql(&copy, &chinook().join("schema.sql"));
+    psql(&copy, &folder.join("schema.sql"));
     let compared = run(dir.path(), loaded.url(), &["plan", "--schema", copy.url()]);
     assert_eq!(compared.code, 0, "{}", compared.stderr);
     assert_eq!(compared.stdout, "No changes.\n");
 
     // Adding a column and an index keeps every row of every table.
     let before = counts(&loaded);
-    let changed = std::fs::read_to_string(chinook().join("schema.sql"))
-        .unwrap()
-        .replacen(
-            "composer VARCHAR(220),",
-            "composer VARCHAR(220),\n    rating integer DEFAULT 0 NOT NULL,",
-            1,
-        )
-        + "\nCREATE INDEX track_rating_idx ON track (rating);\n";
+    assert!(before.iter().all(|(_, rows)| *rows > 0), "{before:?}");
+    let original = std::fs::read_to_string(folder.join("schema.sql")).unwrap();
+    let changed = alter(&original);
+    assert_ne!(changed, original, "the {name} schema text changed upstream");
     let changed_file = write(dir.path(), "changed.sql", &changed);
-    assert!(
-        changed.contains("rating integer"),
-        "the Chinook schema text changed upstream"
-    );
     let applied = run(
         dir.path(),
         loaded.url(),
@@ -239,6 +243,28 @@ fn chinook_checks_clean_keeps_every_row_and_equals_a_second_copy() {
         &["check", "--schema", changed_file.to_str().unwrap()],
     );
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn chinook_checks_clean_keeps_every_row_and_equals_a_second_copy() {
+    real_schema_checks_clean_keeps_every_row_and_equals_a_second_copy("chinook", |schema| {
+        schema.replacen(
+            "composer VARCHAR(220),",
+            "composer VARCHAR(220),\n    rating integer DEFAULT 0 NOT NULL,",
+            1,
+        ) + "\nCREATE INDEX track_rating_idx ON track (rating);\n"
+    });
+}
+
+#[test]
+fn pagila_checks_clean_keeps_every_row_and_equals_a_second_copy() {
+    real_schema_checks_clean_keeps_every_row_and_equals_a_second_copy("pagila", |schema| {
+        schema.replacen(
+            "    first_name text NOT NULL,\n    last_name text NOT NULL,\n    last_update",
+            "    first_name text NOT NULL,\n    last_name text NOT NULL,\n    nickname text DEFAULT '' NOT NULL,\n    last_update",
+            1,
+        ) + "\nCREATE INDEX idx_actor_nickname ON public.actor USING btree (nickname);\n"
+    });
 }
 
 #[test]
