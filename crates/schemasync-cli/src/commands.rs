@@ -179,7 +179,9 @@ fn plan(
     let driver = database.driver();
     let (plan, _) = plan_for(driver, ctx, schema_file)?;
     let text = match format {
-        PlanFormat::Text => render::plan_text(&plan),
+        PlanFormat::Text => {
+            render::plan_text(&plan) + &render::unmanaged_text(&driver.unmanaged()?)
+        }
         PlanFormat::Sql => render::plan_sql(&plan, |plan| driver.script(plan)),
         PlanFormat::Json => render::plan_json(&plan)?,
     };

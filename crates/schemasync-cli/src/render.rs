@@ -189,6 +189,21 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The objects the driver leaves alone, listed once after a plan (empty when none).
+pub(crate) fn unmanaged_text(objects: &[String]) -> String {
+    if objects.is_empty() {
+        return String::new();
+    }
+    let mut text = format!(
+        "Not managed (left as they are, never drift): {} object(s)\n",
+        objects.len()
+    );
+    for object in objects {
+        text.push_str(&format!("  - {object}\n"));
+    }
+    text
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

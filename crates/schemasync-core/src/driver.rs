@@ -130,4 +130,10 @@ pub trait Driver {
 
     /// Tables with row counts and engine facts.
     fn status(&mut self) -> Result<Status>;
+
+    /// Objects in the database this driver leaves alone (never planned, never drift),
+    /// one line each (`rule t_log on t`), for `plan` to list once. None by default.
+    fn unmanaged(&mut self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }

@@ -230,6 +230,10 @@ impl Driver for PgDriver {
         backup::restore(&self.url, source)
     }
 
+    fn unmanaged(&mut self) -> Result<Vec<String>> {
+        introspect::read_unmanaged(&mut self.client)
+    }
+
     fn status(&mut self) -> Result<Status> {
         let schema = self.introspect()?;
         let version: String = self

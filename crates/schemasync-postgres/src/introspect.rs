@@ -196,13 +196,16 @@ fn read_enums(client: &mut impl GenericClient) -> Result<Vec<EnumType>> {
         .collect()
 }
 
-/// Functions and procedures (not aggregates or window functions).
+/// Functions and procedures (not aggregates or window functions, nor the constructors
+/// PostgreSQL makes for a range type, which belong to it).
 fn read_functions(client: &mut impl GenericClient) -> Result<Vec<Function>> {
     let sql = format!(
         "SELECT n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid), \
            pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc') \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {} \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+                           AND d.objid = p.oid AND d.deptype = 'i') \
          ORDER BY {}, pg_get_function_identity_arguments(p.oid)",
         not_in_extension("pg_proc", "p.oid"),
         schema_order("p.proname")
@@ -697,5 +700,59 @@ fn read_aggregates(client: &mut impl GenericClient) -> Result<Vec<Function>> {
                 comment: get(row, 4)?,
             })
         })
+        .collect()
+}
+
+/// What the driver leaves alone, one line each (`rule t_log on t`), for `plan` to list
+/// once: rules, row-level security and policies, partitions, inheritance, composite
+/// and range types, collations, text search configurations, ordered-set aggregates,
+/// event triggers, publications, foreign servers, and a count of objects with grants.
+pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT 'rule ' || r.rulename || ' on ' || r.ev_class::regclass::text \
+           FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
+           JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} \
+         UNION ALL SELECT 'policy ' || p.polname || ' on ' || p.polrelid::regclass::text FROM pg_policy p \
+         UNION ALL SELECT 'row-level security' || CASE WHEN c.relforcerowsecurity THEN ' (forced)' ELSE '' END \
+                          || ' on ' || c.oid::regclass::text \
+           FROM pg_class c WHERE c.relrowsecurity \
+         UNION ALL SELECT 'partition ' || c.oid::regclass::text || ' of ' || i.inhparent::regclass::text \
+           FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid \
+           WHERE c.relispartition AND c.relkind IN ('r', 'p') \
+         UNION ALL SELECT 'inheritance of ' || c.oid::regclass::text || ' from ' || i.inhparent::regclass::text \
+           FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid \
+           WHERE NOT c.relispartition AND c.relkind = 'r' \
+         UNION ALL SELECT CASE t.typtype WHEN 'c' THEN 'composite type ' WHEN 'r' THEN 'range type ' \
+                          ELSE 'multirange type ' END || t.oid::regtype::text \
+           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+           WHERE (t.typtype IN ('r', 'm') OR (t.typtype = 'c' AND EXISTS ( \
+                 SELECT 1 FROM pg_class k WHERE k.oid = t.typrelid AND k.relkind = 'c'))) \
+             AND {USER_NAMESPACE} AND {} \
+         UNION ALL SELECT 'collation ' || quote_ident(n.nspname) || '.' || quote_ident(o.collname) \
+           FROM pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace \
+           WHERE {USER_NAMESPACE} AND {} \
+         UNION ALL SELECT 'text search configuration ' || f.oid::regconfig::text \
+           FROM pg_ts_config f JOIN pg_namespace n ON n.oid = f.cfgnamespace \
+           WHERE {USER_NAMESPACE} AND {} \
+         UNION ALL SELECT 'aggregate ' || p.oid::regprocedure::text \
+           FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid \
+           JOIN pg_namespace n ON n.oid = p.pronamespace \
+           WHERE a.aggkind <> 'n' AND {USER_NAMESPACE} AND {} \
+         UNION ALL SELECT 'event trigger ' || quote_ident(evtname) FROM pg_event_trigger \
+         UNION ALL SELECT 'publication ' || quote_ident(pubname) FROM pg_publication \
+         UNION ALL SELECT 'foreign server ' || quote_ident(srvname) FROM pg_foreign_server \
+         UNION ALL SELECT 'grants on ' || count(*) || ' relation(s)' \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE c.relacl IS NOT NULL AND {USER_NAMESPACE} HAVING count(*) > 0 \
+         ORDER BY 1",
+        not_in_extension("pg_type", "t.oid"),
+        not_in_extension("pg_collation", "o.oid"),
+        not_in_extension("pg_ts_config", "f.oid"),
+        not_in_extension("pg_proc", "p.oid"),
+    );
+    query(client, "objects left unmanaged", &sql, &[])?
+        .iter()
+        .map(|row| get(row, 0))
         .collect()
 }
