@@ -50,10 +50,6 @@ fn real_schema(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn chinook() -> PathBuf {
-    real_schema("chinook")
-}
-
 /// Loads a file with psql, as the real-schemas README prescribes (its data uses COPY).
 fn psql(database: &TestDatabase, file: &Path) {
     let status = Command::new("psql")
@@ -271,25 +267,30 @@ fn pagila_checks_clean_keeps_every_row_and_equals_a_second_copy() {
     });
 }
 
-#[test]
-fn chinook_applied_to_an_empty_database_gives_the_catalog_of_loading_the_file() {
+/// `apply` of a real-world `schema.sql` on an empty database gives the catalog that
+/// loading the file with psql gives, compared by catalog queries that do not use our
+/// own model: relations (with partitions, materialized views and index definitions),
+/// constraints, columns, partition bounds, triggers, functions, aggregates and domains.
+fn real_schema_applied_to_an_empty_database_gives_the_catalog_of_loading_it(name: &str) {
+    let folder = real_schema(name);
     let loaded = TestDatabase::create();
-    psql(&loaded, &chinook().join("schema.sql"));
+    psql(&loaded, &folder.join("schema.sql"));
     let applied_db = TestDatabase::create();
     let dir = tempfile::tempdir().unwrap();
-    let schema = chinook().join("schema.sql");
+    let schema = folder.join("schema.sql");
     let applied = run(
         dir.path(),
         applied_db.url(),
         &["apply", "--schema", schema.to_str().unwrap()],
     );
     assert_eq!(applied.code, 0, "{}{}", applied.stdout, applied.stderr);
-    // Compared by catalog queries that do not use our own model.
     let catalog = |database: &TestDatabase| -> Vec<String> {
         database
             .connect()
             .query(
                 "SELECT c.relname || ' ' || c.relkind::text || ' ' || coalesce(pg_get_indexdef(c.oid), '')
+                        || ' ' || coalesce(pg_get_expr(c.relpartbound, c.oid), '')
+                        || ' ' || coalesce(pg_get_partkeydef(c.oid), '')
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = 'public' AND c.relname NOT LIKE 'schemasync%'
                  UNION ALL
@@ -297,9 +298,22 @@ fn chinook_applied_to_an_empty_database_gives_the_catalog_of_loading_the_file() 
                  FROM pg_constraint WHERE connamespace = 'public'::regnamespace
                    AND conrelid::regclass::text NOT LIKE 'schemasync%'
                  UNION ALL
-                 SELECT attrelid::regclass::text || '.' || attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull::text
-                 FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped
-                   AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relname NOT LIKE 'schemasync%')
+                 SELECT attrelid::regclass::text || '.' || attname || ' ' || format_type(atttypid, atttypmod)
+                        || ' ' || attnotnull::text || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+                 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                 WHERE attnum > 0 AND NOT attisdropped
+                   AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace
+                                    AND relkind IN ('r', 'p', 'v', 'm') AND relname NOT LIKE 'schemasync%')
+                 UNION ALL
+                 SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+                 UNION ALL
+                 SELECT 'routine ' || p.oid::regprocedure::text || ' ' || p.prokind::text
+                        || ' ' || CASE WHEN p.prokind = 'a' THEN '' ELSE pg_get_functiondef(p.oid) END
+                 FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+                 UNION ALL
+                 SELECT 'type ' || t.typname || ' ' || t.typtype::text || ' ' || format_type(t.typbasetype, t.typtypmod)
+                        || ' ' || coalesce(t.typdefault, '') || ' ' || t.typnotnull::text
+                 FROM pg_type t WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('d', 'e')
                  ORDER BY 1",
                 &[],
             )
@@ -309,6 +323,16 @@ fn chinook_applied_to_an_empty_database_gives_the_catalog_of_loading_the_file() 
             .collect()
     };
     assert_eq!(catalog(&applied_db), catalog(&loaded));
+}
+
+#[test]
+fn chinook_applied_to_an_empty_database_gives_the_catalog_of_loading_the_file() {
+    real_schema_applied_to_an_empty_database_gives_the_catalog_of_loading_it("chinook");
+}
+
+#[test]
+fn pagila_applied_to_an_empty_database_gives_the_catalog_of_loading_the_file() {
+    real_schema_applied_to_an_empty_database_gives_the_catalog_of_loading_it("pagila");
 }
 
 #[test]

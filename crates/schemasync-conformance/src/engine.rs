@@ -385,7 +385,8 @@ impl Fixture for PgFixture<'_> {
         };
         let mut rows: Vec<Vec<String>> = self
             .client
-            .query(&format!("SELECT {values} FROM {name}"), &[])
+            // ONLY: a partitioned table's rows are read (and kept) in its partitions.
+            .query(&format!("SELECT {values} FROM ONLY {name}"), &[])
             .map_err(|e| pg_error(&format!("cannot read the rows of {name}"), &e))?
             .iter()
             .map(|row| {

@@ -5,7 +5,7 @@
 use schemasync_core::Change;
 
 /// Every change kind the diff can emit, in declaration order.
-pub const ALL: [&str; 47] = [
+pub const ALL: [&str; 48] = [
     "create_table",
     "drop_table",
     "rename_table",
@@ -53,6 +53,7 @@ pub const ALL: [&str; 47] = [
     "alter_domain",
     "create_extension",
     "drop_extension",
+    "set_partition_of",
 ];
 
 /// The kind name of `change`.
@@ -105,5 +106,6 @@ pub fn kind(change: &Change) -> &'static str {
         Change::AlterDomain { .. } => "alter_domain",
         Change::CreateExtension { .. } => "create_extension",
         Change::DropExtension { .. } => "drop_extension",
+        Change::SetPartitionOf { .. } => "set_partition_of",
     }
 }

@@ -42,6 +42,7 @@ fn not_emitted(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
             ("alter_domain", "SQLite has no domains"),
             ("create_extension", "SQLite has no extensions"),
             ("drop_extension", "SQLite has no extensions"),
+            ("set_partition_of", "SQLite has no partitioned tables"),
         ],
         Dialect::Postgres => vec![
             (

@@ -98,6 +98,7 @@ impl SchemaBuilder {
                 definition: definition.into(),
                 materialized: false,
                 comment: None,
+                indexes: Vec::new(),
             },
         })
         .view;

@@ -5,7 +5,7 @@
 
 use crate::model::{
     Check, Column, Domain, EnumType, Exclusion, Extension, ForeignKey, Function, Index, Namespace,
-    PrimaryKey, Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
+    PartitionOf, PrimaryKey, Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
 };
 use serde::{Deserialize, Serialize};
 
@@ -354,6 +354,20 @@ pub enum Change {
         /// The virtual table as it was.
         table: VirtualTable,
     },
+    /// Attach a table as a partition, detach it, or move it to another bound.
+    SetPartitionOf {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// The table.
+        table: String,
+        /// Where it was a partition, if it was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<PartitionOf>,
+        /// Where it is to be a partition, if anywhere.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PartitionOf>,
+    },
     /// Create a domain.
     CreateDomain {
         /// The domain as desired.
@@ -487,7 +501,8 @@ impl Change {
             | Change::AddExclusion { table, .. }
             | Change::DropExclusion { table, .. }
             | Change::ValidateConstraint { table, .. }
-            | Change::SetComment { table, .. } => Some(table),
+            | Change::SetComment { table, .. }
+            | Change::SetPartitionOf { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -514,7 +529,8 @@ impl Change {
             | Change::AddExclusion { schema, .. }
             | Change::DropExclusion { schema, .. }
             | Change::ValidateConstraint { schema, .. }
-            | Change::SetComment { schema, .. } => schema.as_deref(),
+            | Change::SetComment { schema, .. }
+            | Change::SetPartitionOf { schema, .. } => schema.as_deref(),
             _ => None,
         }
     }
@@ -737,6 +753,17 @@ impl Change {
                 table,
                 name,
             } => format!("validate constraint {name} on {}", at(schema, table)),
+            Change::SetPartitionOf {
+                schema, table, to, ..
+            } => match to {
+                Some(to) => format!(
+                    "make {} a partition of {} {}",
+                    at(schema, table),
+                    at(&to.schema, &to.table),
+                    to.bound
+                ),
+                None => format!("detach partition {}", at(schema, table)),
+            },
             Change::CreateDomain { domain } => {
                 format!("create domain {}", at(&domain.schema, &domain.name))
             }
@@ -990,6 +1017,17 @@ impl Change {
                 schema,
                 table,
                 name,
+            },
+            Change::SetPartitionOf {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::SetPartitionOf {
+                schema,
+                table,
+                from: to,
+                to: from,
             },
             Change::CreateDomain { domain } => Change::DropDomain { domain },
             Change::DropDomain { domain } => Change::CreateDomain { domain },

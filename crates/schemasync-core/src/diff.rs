@@ -750,6 +750,14 @@ impl<'a> Differ<'a> {
                 });
             }
         }
+        if current.partition_of != desired.partition_of {
+            alterations.push(Change::SetPartitionOf {
+                schema: schema.clone(),
+                table: table.clone(),
+                from: current.partition_of.clone(),
+                to: desired.partition_of.clone(),
+            });
+        }
         if current.options != desired.options {
             alterations.push(Change::SetTableOptions {
                 schema: schema.clone(),
@@ -1106,9 +1114,15 @@ fn match_constraints<'c, T>(
 /// (among those given); cycles keep their input order.
 fn order_by_references<'t>(tables: &[&'t Table], options: DiffOptions) -> Vec<&'t Table> {
     topological(tables, |a, b| {
-        a.foreign_keys.iter().any(|fk| {
-            options.same_name(&fk.referenced_table, &b.name) && !options.same_name(&a.name, &b.name)
-        })
+        let partition_of = a
+            .partition_of
+            .as_ref()
+            .is_some_and(|p| p.schema == b.schema && options.same_name(&p.table, &b.name));
+        partition_of
+            || a.foreign_keys.iter().any(|fk| {
+                options.same_name(&fk.referenced_table, &b.name)
+                    && !options.same_name(&a.name, &b.name)
+            })
     })
 }
 
@@ -1293,6 +1307,7 @@ mod tests {
             definition: "SELECT a FROM t".into(),
             materialized: false,
             comment: None,
+            indexes: Vec::new(),
         };
         let top = View {
             name: "top".into(),
@@ -1365,6 +1380,7 @@ mod tests {
             definition: "SELECT x FROM t".into(),
             materialized: false,
             comment: None,
+            indexes: Vec::new(),
         };
         let trigger = Trigger {
             schema: None,

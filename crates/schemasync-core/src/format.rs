@@ -548,6 +548,7 @@ mod tests {
                 definition: "SELECT email FROM users".into(),
                 materialized: true,
                 comment: Some("all emails".into()),
+                indexes: Vec::new(),
             }],
             triggers: vec![Trigger {
                 schema: Some("app".into()),

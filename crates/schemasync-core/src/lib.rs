@@ -38,8 +38,8 @@ pub use format::{json_schema, parse_schema, render_schema, SchemaFormat};
 pub use hints::RenameHints;
 pub use model::{
     Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
-    Generated, Identity, Index, IndexPart, Namespace, PrimaryKey, ReferentialAction, Schema,
-    Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
+    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction,
+    Schema, Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
 };
 pub use naming::NamingConvention;
 pub use plan::{DataCheck, Dialect, Hazard, HazardKind, Plan, Step};

@@ -222,9 +222,31 @@ pub struct Table {
     /// Comment on the table, where the dialect stores comments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// For a partitioned table (PostgreSQL): its partition key as the server prints it
+    /// (`RANGE (payment_date)`, `LIST (region)`, `HASH (id)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_by: Option<String>,
+    /// For a partition (PostgreSQL): the partitioned table it belongs to and its bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_of: Option<PartitionOf>,
     /// Rename hint: the table's previous name. Never guessed, never compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+}
+
+/// Where a partition belongs (PostgreSQL declarative partitioning).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionOf {
+    /// Namespace of the partitioned table; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The partitioned table.
+    pub table: String,
+    /// The bound as the server prints it: `FOR VALUES FROM ('2022-01-01') TO
+    /// ('2022-02-01')`, `FOR VALUES IN ('eu')`, `FOR VALUES WITH (modulus 4, remainder 0)`
+    /// or `DEFAULT`.
+    pub bound: String,
 }
 
 /// A column of a table.
@@ -563,6 +585,9 @@ pub struct View {
     /// Comment on the view.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Indexes of a materialized view (PostgreSQL); a change to them recreates the view.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
 }
 
 /// A trigger.

@@ -14,7 +14,8 @@ use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
     Check, Column, Deferrable, Domain, EnumType, Extension, ForeignKey, Function, Identity, Index,
-    IndexPart, Namespace, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
+    IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction, Schema, Sequence, Table,
+    Unique, View,
 };
 
 /// Turns off function-body validation for the rest of the current transaction, so a
@@ -105,6 +106,17 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
             create_table(table),
         ));
     }
+    for table in &schema.tables {
+        if let Some(partition) = &table.partition_of {
+            out.push((
+                format!(
+                    "partition {}",
+                    label_name(table.schema.as_deref(), &table.name)
+                ),
+                attach_partition(table, partition),
+            ));
+        }
+    }
     for sequence in &schema.sequences {
         if let Some(owner) = &sequence.owned_by {
             out.push((
@@ -156,10 +168,11 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
         }
     }
     for view in views_in_dependency_order(&schema.views) {
-        out.push((
-            format!("view {}", label_name(view.schema.as_deref(), &view.name)),
-            create_view(view),
-        ));
+        let label = format!("view {}", label_name(view.schema.as_deref(), &view.name));
+        out.push((label.clone(), create_view(view)));
+        for index in view_indexes(view) {
+            out.push((format!("index of {label}"), index));
+        }
     }
     for function in after_views {
         out.push(function_statement(function));
@@ -365,10 +378,39 @@ pub fn create_table(table: &Table) -> String {
             exclusion.definition
         ));
     }
+    let partitioned = table
+        .partition_by
+        .as_ref()
+        .map(|key| format!(" PARTITION BY {key}"))
+        .unwrap_or_default();
     format!(
-        "CREATE TABLE {} (\n    {}\n)",
+        "CREATE TABLE {} (\n    {}\n){partitioned}",
         qualified(table.schema.as_deref(), &table.name),
         items.join(",\n    ")
+    )
+}
+
+/// `ALTER TABLE parent ATTACH PARTITION table bound`, for a table that is a partition
+/// (created as a table of its own first, as `pg_dump` does).
+pub fn attach_partition(table: &Table, partition: &PartitionOf) -> String {
+    format!(
+        "ALTER TABLE {} ATTACH PARTITION {} {}",
+        qualified(partition.schema.as_deref(), &partition.table),
+        qualified(table.schema.as_deref(), &table.name),
+        partition.bound
+    )
+}
+
+/// `ALTER TABLE parent DETACH PARTITION table`.
+pub(crate) fn detach_partition(
+    schema: Option<&str>,
+    table: &str,
+    partition: &PartitionOf,
+) -> String {
+    format!(
+        "ALTER TABLE {} DETACH PARTITION {}",
+        qualified(partition.schema.as_deref(), &partition.table),
+        qualified(schema, table)
     )
 }
 
@@ -549,6 +591,19 @@ pub fn create_view(view: &View) -> String {
         qualified(view.schema.as_deref(), &view.name),
         view.definition
     )
+}
+
+/// `CREATE INDEX` for each index of a materialized view.
+pub(crate) fn view_indexes(view: &View) -> Vec<String> {
+    let shape = Table {
+        schema: view.schema.clone(),
+        name: view.name.clone(),
+        ..Table::default()
+    };
+    view.indexes
+        .iter()
+        .map(|index| create_index(&shape, index, false))
+        .collect()
 }
 
 /// `COMMENT ON TABLE … IS …` (`IS NULL` removes the comment).

@@ -43,8 +43,8 @@ use postgres::{GenericClient, Row};
 use schemasync_core::sqltext::fold_whitespace;
 use schemasync_core::{
     Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
-    Generated, Identity, Index, IndexPart, Namespace, PrimaryKey, ReferentialAction, Result,
-    Schema, Sequence, Table, Trigger, Unique, View,
+    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction,
+    Result, Schema, Sequence, Table, Trigger, Unique, View,
 };
 use std::collections::HashMap;
 
@@ -146,7 +146,8 @@ fn read_schema(client: &mut impl GenericClient) -> Result<Schema> {
     read_indexes(client, &table_oids, &position, &mut tables)?;
     schema.tables = tables;
     schema.sequences = read_sequences(client)?;
-    let (view_oids, views) = read_views(client)?;
+    let (view_oids, mut views) = read_views(client)?;
+    read_view_indexes(client, &view_oids, &mut views)?;
     schema.views = views;
     let relations: Vec<u32> = table_oids.into_iter().chain(view_oids).collect();
     schema.triggers = read_triggers(client, &relations)?;
@@ -227,9 +228,14 @@ fn read_functions(client: &mut impl GenericClient) -> Result<Vec<Function>> {
 /// Ordinary and partitioned tables (not partitions), without their parts yet.
 fn read_tables(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<Table>)> {
     let sql = format!(
-        "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class') \
+        "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
+           CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+           pn.nspname::text, p.relname::text, pg_get_expr(c.relpartbound, c.oid) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {USER_NAMESPACE} \
+         LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition \
+         LEFT JOIN pg_class p ON p.oid = i.inhparent \
+         LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {USER_NAMESPACE} \
            AND c.relname NOT LIKE 'schemasync\\_%' AND {} ORDER BY {}",
         not_in_extension("pg_class", "c.oid"),
         schema_order("c.relname")
@@ -238,10 +244,20 @@ fn read_tables(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<Table>)
     let mut tables = Vec::new();
     for row in query(client, "tables", &sql, &[])? {
         oids.push(get(&row, 0)?);
+        let parent: Option<String> = get(&row, 6)?;
         tables.push(Table {
             schema: namespace(get(&row, 1)?),
             name: get(&row, 2)?,
             comment: get(&row, 3)?,
+            partition_by: get(&row, 4)?,
+            partition_of: match parent {
+                Some(table) => Some(PartitionOf {
+                    schema: namespace(get(&row, 5)?),
+                    table,
+                    bound: get(&row, 7)?,
+                }),
+                None => None,
+            },
             ..Table::default()
         });
     }
@@ -350,7 +366,7 @@ fn read_constraints(
          LEFT JOIN pg_class rc ON rc.oid = con.confrelid \
          LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
          WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'c', 'f', 'x') \
-           AND (con.contype <> 'c' OR con.conislocal) \
+           AND (con.contype <> 'c' OR con.conislocal) AND con.conparentid = 0 \
          ORDER BY con.conrelid, con.conname";
     for row in query(client, "constraints", sql, &[&oids])? {
         let Some(table) = table_of(&row, position, tables)? else {
@@ -434,7 +450,9 @@ fn read_indexes(
            pg_get_expr(i.indpred, i.indrelid) \
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_am am ON am.oid = ic.relam \
-         WHERE i.indrelid = ANY($1) AND i.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_constraint con \
+         WHERE i.indrelid = ANY($1) AND i.indisvalid \
+           AND NOT EXISTS (SELECT 1 FROM pg_inherits ii WHERE ii.inhrelid = i.indexrelid) \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint con \
            WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid \
              AND con.contype IN ('p', 'u', 'x')) \
          ORDER BY i.indrelid, ic.relname",
@@ -562,9 +580,32 @@ fn read_views(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<View>)> 
             definition: fold_whitespace(definition.as_deref().unwrap_or_default()),
             materialized: get::<String>(&row, 3)? == "m",
             comment: get(&row, 5)?,
+            indexes: Vec::new(),
         });
     }
     Ok((oids, views))
+}
+
+/// Indexes of materialized views: the index query over tables shaped like the views.
+fn read_view_indexes(
+    client: &mut impl GenericClient,
+    oids: &[u32],
+    views: &mut [View],
+) -> Result<()> {
+    let position: HashMap<u32, usize> = oids.iter().enumerate().map(|(i, o)| (*o, i)).collect();
+    let mut shapes: Vec<Table> = views
+        .iter()
+        .map(|v| Table {
+            schema: v.schema.clone(),
+            name: v.name.clone(),
+            ..Table::default()
+        })
+        .collect();
+    read_indexes(client, oids, &position, &mut shapes)?;
+    for (view, shape) in views.iter_mut().zip(shapes) {
+        view.indexes = shape.indexes;
+    }
+    Ok(())
 }
 
 /// User triggers on the managed tables and views.
@@ -573,7 +614,7 @@ fn read_triggers(client: &mut impl GenericClient, relations: &[u32]) -> Result<V
         "SELECT n.nspname::text, t.tgname::text, c.relname::text, pg_get_triggerdef(t.oid, true) \
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal \
+         WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0 \
          ORDER BY {}, t.tgname",
         schema_order("c.relname")
     );
@@ -717,9 +758,6 @@ pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<Stri
          UNION ALL SELECT 'row-level security' || CASE WHEN c.relforcerowsecurity THEN ' (forced)' ELSE '' END \
                           || ' on ' || c.oid::regclass::text \
            FROM pg_class c WHERE c.relrowsecurity \
-         UNION ALL SELECT 'partition ' || c.oid::regclass::text || ' of ' || i.inhparent::regclass::text \
-           FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid \
-           WHERE c.relispartition AND c.relkind IN ('r', 'p') \
          UNION ALL SELECT 'inheritance of ' || c.oid::regclass::text || ' from ' || i.inhparent::regclass::text \
            FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid \
            WHERE NOT c.relispartition AND c.relkind = 'r' \

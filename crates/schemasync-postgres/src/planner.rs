@@ -69,6 +69,21 @@ pub(crate) fn plan(
         diff_recreating(current, desired, diff_options, &recreate)
     };
 
+    for table in &desired.tables {
+        let repartitioned = current.tables.iter().find(|t| {
+            t.schema == table.schema && t.name == table.name && t.partition_by != table.partition_by
+        });
+        if let Some(existing) = repartitioned {
+            let key =
+                |k: &Option<String>| k.clone().unwrap_or_else(|| "not partitioned".to_string());
+            return Err(Error::Unsupported(format!(
+                "PostgreSQL cannot change how {} is partitioned in place ({} to {}); create a new table and move the rows",
+                qualify(table.schema.as_deref(), &table.name),
+                key(&existing.partition_by),
+                key(&table.partition_by)
+            )));
+        }
+    }
     let planner = Planner {
         current,
         desired,
@@ -336,6 +351,40 @@ impl Planner<'_> {
             Change::DropFunction { function } => phases
                 .transaction
                 .push(Step::new(describe, vec![ddl::drop_routine(function)])),
+            Change::SetPartitionOf {
+                schema,
+                table,
+                from,
+                to,
+            } => {
+                let mut sql = Vec::new();
+                if let Some(from) = from {
+                    sql.push(ddl::detach_partition(schema.as_deref(), table, from));
+                }
+                if let (Some(to), Some(desired)) = (to, self.desired_table(schema, table)) {
+                    sql.push(ddl::attach_partition(desired, to));
+                }
+                let mut step = quick(sql);
+                if let (Some(to), Some(_)) = (to, self.existing(schema, table)) {
+                    step.hazards.push(Hazard::new(
+                        HazardKind::LongLock,
+                        qualify(schema.as_deref(), table),
+                        format!(
+                            "scans {table} under ACCESS EXCLUSIVE to check its rows fit {} (the parent takes SHARE UPDATE EXCLUSIVE)",
+                            to.bound
+                        ),
+                    ));
+                    step.hazards.push(Hazard::new(
+                        HazardKind::Validation,
+                        qualify(schema.as_deref(), table),
+                        format!(
+                            "fails if a row of {table}, or of a default partition of {}, does not fit {}",
+                            to.table, to.bound
+                        ),
+                    ));
+                }
+                phases.transaction.push(step);
+            }
             Change::CreateDomain { domain } => {
                 let mut sql = vec![ddl::create_domain(domain)];
                 sql.extend(
@@ -374,6 +423,12 @@ impl Planner<'_> {
             }
             Change::CreateTable { table } => {
                 let mut sql = vec![ddl::create_table(table)];
+                sql.extend(
+                    table
+                        .partition_of
+                        .as_ref()
+                        .map(|p| ddl::attach_partition(table, p)),
+                );
                 sql.extend(ddl::table_comments(table).into_iter().map(|(_, sql)| sql));
                 phases.transaction.push(Step::new(describe, sql));
                 for fk in &table.foreign_keys {
@@ -813,6 +868,7 @@ impl Planner<'_> {
             )])),
             Change::CreateView { view } => {
                 let mut sql = vec![ddl::create_view(view)];
+                sql.extend(ddl::view_indexes(view));
                 if let Some(comment) = &view.comment {
                     sql.push(ddl::comment_on_view(view, Some(comment)));
                 }

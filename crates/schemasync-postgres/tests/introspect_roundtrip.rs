@@ -6,7 +6,7 @@
 
 use schemasync_core::{
     Check, Deferrable, EnumType, Exclusion, ForeignKey, Generated, Identity, Index, IndexPart,
-    Namespace, PrimaryKey, ReferentialAction, Sequence, Unique,
+    Namespace, PartitionOf, PrimaryKey, ReferentialAction, Sequence, Unique,
 };
 use schemasync_postgres::testing::TestDatabase;
 use schemasync_postgres::{Driver, PgDriver, PgOptions, Schema};
@@ -453,17 +453,25 @@ fn real_schema(name: &str) -> String {
 }
 
 /// Pagila uses two domains (`year`, `bıgınt`), an aggregate (`group_concat`) and a
-/// partitioned table. Everything but the partitions (which the model does not hold yet)
-/// round-trips exactly: rendered into an empty database, it introspects back the same.
+/// partitioned table with seven partitions. It round-trips exactly: rendered into an
+/// empty database, it introspects back the same.
 #[test]
-fn pagila_round_trips_exactly_apart_from_partitions() {
+fn pagila_round_trips_exactly() {
     let sql = real_schema("pagila");
     let db = TestDatabase::create();
     let mut driver = driver(&db);
     let normalized = driver.normalize_sql(&sql).unwrap();
-    // 15 tables + 7 partitions in the file; partitions are not introspected.
-    assert_eq!(normalized.tables.len(), 15);
-    assert!(normalized.table("payment_p2022_01").is_none());
+    // 15 tables + 7 partitions.
+    assert_eq!(normalized.tables.len(), 22);
+    assert_eq!(
+        normalized.table("payment").unwrap().partition_by.as_deref(),
+        Some("RANGE (payment_date)")
+    );
+    let partition = normalized.table("payment_p2022_01").unwrap();
+    assert_eq!(
+        partition.partition_of.as_ref().map(|p| p.table.as_str()),
+        Some("payment")
+    );
     assert_eq!(normalized.views.len(), 8);
     // 9 functions, then the aggregate that uses one of them.
     assert_eq!(normalized.functions.len(), 10);
@@ -608,23 +616,47 @@ fn render_orders_dependencies_for_an_empty_database() {
 }
 
 #[test]
-fn partitions_are_left_out_and_literals_keep_their_spaces() {
+fn partitions_round_trip_without_their_inherited_keys_and_indexes_and_literals_keep_their_spaces() {
     let schema = round_trip(
         r#"
         CREATE TABLE events (id bigint, at date NOT NULL, kind text DEFAULT 'a  b',
             PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
         CREATE TABLE events_2024 PARTITION OF events
             FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+        CREATE TABLE events_other PARTITION OF events DEFAULT;
         CREATE INDEX events_kind ON events (kind);
+        CREATE INDEX events_2024_own ON events_2024 (id);
         CREATE VIEW spaced AS SELECT 'x    y'::text AS s, id
             FROM   events   WHERE kind = 'a  b';
         "#,
     );
     let tables: Vec<_> = schema.tables.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(tables, ["events"]);
-    assert_eq!(schema.tables[0].indexes[0].name, "events_kind");
+    assert_eq!(tables, ["events", "events_2024", "events_other"]);
+    let events = &schema.tables[0];
+    assert_eq!(events.partition_by.as_deref(), Some("RANGE (at)"));
+    assert_eq!(events.indexes[0].name, "events_kind");
+    let partition = &schema.tables[1];
     assert_eq!(
-        schema.tables[0].column("kind").unwrap().default.as_deref(),
+        partition.partition_of,
+        Some(PartitionOf {
+            schema: None,
+            table: "events".into(),
+            bound: "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')".into(),
+        })
+    );
+    // The key and the index the parent gives each partition belong to the parent.
+    assert!(partition.primary_key.is_none());
+    let own: Vec<_> = partition.indexes.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(own, ["events_2024_own"]);
+    assert_eq!(
+        schema.tables[2]
+            .partition_of
+            .as_ref()
+            .map(|p| p.bound.as_str()),
+        Some("DEFAULT")
+    );
+    assert_eq!(
+        events.column("kind").unwrap().default.as_deref(),
         Some("'a  b'::text")
     );
     assert_eq!(

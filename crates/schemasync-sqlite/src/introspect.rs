@@ -113,6 +113,7 @@ pub(crate) fn introspect(conn: &Connection) -> Result<Schema> {
                     definition: parsed.definition,
                     materialized: false,
                     comment: None,
+                    indexes: Vec::new(),
                 });
             }
             "trigger" => schema.triggers.push(Trigger {

@@ -214,6 +214,7 @@ fn views_with_column_lists_round_trip_exactly() {
             definition: "SELECT a, b FROM t WHERE a > 0".into(),
             materialized: false,
             comment: None,
+            indexes: Vec::new(),
         }
     );
     assert_eq!(schema.views[1].definition, "SELECT x FROM v");

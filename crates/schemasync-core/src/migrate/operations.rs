@@ -435,6 +435,9 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
                 return Err(missing("constraint", name, change));
             }
         }
+        Change::SetPartitionOf { table, to, .. } => {
+            table_mut(schema, table, change, all)?.partition_of = to.clone();
+        }
         Change::CreateDomain { domain } => add(
             &mut schema.domains,
             domain,
