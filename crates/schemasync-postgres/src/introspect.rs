@@ -8,9 +8,10 @@
 //! What it reads: every schema but `pg_catalog`, `information_schema`, `pg_toast*` and
 //! `pg_temp*`; objects that belong to an extension (`pg_depend.deptype = 'e'`) and tables
 //! named `schemasync_*` (our own bookkeeping) are left out. `public` is the default
-//! namespace (`schema: None`) and never listed in `namespaces`. Partitions
-//! (`relispartition`) are left out; a partitioned table reads as a plain table (the model
-//! has no partitioning yet). Introspection never writes and never decides what a change
+//! namespace (`schema: None`) and never listed in `namespaces`. A partitioned table
+//! carries its key (`pg_get_partkeydef`), a partition its parent and bound
+//! (`pg_get_expr(relpartbound)`); what a partition inherits from its parent (keys,
+//! foreign keys, CHECKs, indexes, triggers) is read on the parent only. Introspection never writes and never decides what a change
 //! should be. It sets `search_path = public` and `jit = off` (compiling costs more than
 //! these queries take) for its own queries and restores the session's values afterwards.
 //! It needs PostgreSQL 12 or later (`attgenerated`).
@@ -225,7 +226,7 @@ fn read_functions(client: &mut impl GenericClient) -> Result<Vec<Function>> {
         .collect()
 }
 
-/// Ordinary and partitioned tables (not partitions), without their parts yet.
+/// Ordinary tables, partitioned tables and partitions, without their parts yet.
 fn read_tables(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<Table>)> {
     let sql = format!(
         "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
@@ -745,7 +746,7 @@ fn read_aggregates(client: &mut impl GenericClient) -> Result<Vec<Function>> {
 }
 
 /// What the driver leaves alone, one line each (`rule t_log on t`), for `plan` to list
-/// once: rules, row-level security and policies, partitions, inheritance, composite
+/// once: rules, row-level security and policies, legacy inheritance, composite
 /// and range types, collations, text search configurations, ordered-set aggregates,
 /// event triggers, publications, foreign servers, and a count of objects with grants.
 pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<String>> {
