@@ -127,6 +127,11 @@ fn explained(rule: &str, plan: &Plan) -> bool {
                     | Change::RenameTable { .. }
             )
         }),
+        // squawk does not see that a materialized view created in the same transaction
+        // is new, so a plain index on it blocks nobody.
+        "require-concurrent-index-creation" => has_change(
+            |c| matches!(c, Change::CreateView { view } if view.materialized && !view.indexes.is_empty()),
+        ),
         "ban-drop-view" => has_change(|c| matches!(c, Change::DropView { .. })),
         "ban-drop-type" => {
             has_change(|c| matches!(c, Change::DropEnum { .. } | Change::RecreateEnum { .. }))
