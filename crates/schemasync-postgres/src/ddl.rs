@@ -13,9 +13,9 @@
 use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
-    Check, Column, Deferrable, Domain, EnumType, Extension, ForeignKey, Function, Identity, Index,
-    IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction, Schema, Sequence, Table,
-    Unique, View,
+    Check, Column, Commented, Deferrable, Domain, EnumType, Extension, ForeignKey, Function,
+    Identity, Index, IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction, Schema,
+    Sequence, Table, Unique, View,
 };
 
 /// Turns off function-body validation for the rest of the current transaction, so a
@@ -603,6 +603,31 @@ pub(crate) fn view_indexes(view: &View) -> Vec<String> {
     view.indexes
         .iter()
         .map(|index| create_index(&shape, index, false))
+        .collect()
+}
+
+/// `COMMENT ON` a schema, type, domain, routine or view (`None` removes the comment).
+pub(crate) fn comment_on_object(object: &Commented, comment: Option<&str>) -> String {
+    match object {
+        Commented::Namespace(namespace) => comment_on_schema(&namespace.name, comment),
+        Commented::Enum(enum_type) => comment_on_enum(enum_type, comment),
+        Commented::Function(function) => comment_on_function(function, comment),
+        Commented::View(view) => comment_on_view(view, comment),
+        Commented::Domain(domain) => comment_on_domain(domain, comment),
+    }
+}
+
+/// `create`, then `COMMENT ON` the object it creates when the object carries a comment.
+pub(crate) fn created_with_comment(create: String, object: &Commented) -> Vec<String> {
+    let comment = match object {
+        Commented::Namespace(namespace) => namespace.comment.as_deref(),
+        Commented::Enum(enum_type) => enum_type.comment.as_deref(),
+        Commented::Function(function) => function.comment.as_deref(),
+        Commented::View(view) => view.comment.as_deref(),
+        Commented::Domain(domain) => domain.comment.as_deref(),
+    };
+    std::iter::once(create)
+        .chain(comment.map(|c| comment_on_object(object, Some(c))))
         .collect()
 }
 

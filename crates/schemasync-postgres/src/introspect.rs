@@ -214,16 +214,20 @@ fn read_functions(client: &mut impl GenericClient) -> Result<Vec<Function>> {
     );
     query(client, "functions", &sql, &[])?
         .iter()
-        .map(|row| {
-            Ok(Function {
-                schema: namespace(get(row, 0)?),
-                name: get(row, 1)?,
-                arguments: get(row, 2)?,
-                definition: get(row, 3)?,
-                comment: get(row, 4)?,
-            })
-        })
+        .map(function_of)
         .collect()
+}
+
+/// A function (or aggregate) from a row of schema, name, identity arguments,
+/// definition and comment.
+fn function_of(row: &Row) -> Result<Function> {
+    Ok(Function {
+        schema: namespace(get(row, 0)?),
+        name: get(row, 1)?,
+        arguments: get(row, 2)?,
+        definition: get(row, 3)?,
+        comment: get(row, 4)?,
+    })
 }
 
 /// Ordinary tables, partitioned tables and partitions, without their parts yet.
@@ -733,15 +737,7 @@ fn read_aggregates(client: &mut impl GenericClient) -> Result<Vec<Function>> {
     );
     query(client, "aggregates", &sql, &[])?
         .iter()
-        .map(|row| {
-            Ok(Function {
-                schema: namespace(get(row, 0)?),
-                name: get(row, 1)?,
-                arguments: get(row, 2)?,
-                definition: get(row, 3)?,
-                comment: get(row, 4)?,
-            })
-        })
+        .map(function_of)
         .collect()
 }
 

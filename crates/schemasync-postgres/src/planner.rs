@@ -245,27 +245,24 @@ impl Planner<'_> {
             step
         };
         match change {
-            Change::CreateNamespace { namespace } => {
-                let mut sql = vec![ddl::create_namespace(namespace)];
-                if let Some(comment) = &namespace.comment {
-                    sql.push(ddl::comment_on_schema(&namespace.name, Some(comment)));
-                }
-                phases.transaction.push(Step::new(describe, sql));
-            }
+            Change::CreateNamespace { namespace } => phases.transaction.push(Step::new(
+                describe,
+                ddl::created_with_comment(
+                    ddl::create_namespace(namespace),
+                    &Commented::Namespace(namespace.clone()),
+                ),
+            )),
             Change::DropNamespace { namespace } => phases.transaction.push(Step::new(
                 describe,
                 vec![format!("DROP SCHEMA {}", quote_ident(&namespace.name))],
             )),
-            Change::CreateEnum { enum_type } => {
-                let mut sql = vec![ddl::create_enum(enum_type)];
-                sql.extend(
-                    enum_type
-                        .comment
-                        .as_deref()
-                        .map(|c| ddl::comment_on_enum(enum_type, Some(c))),
-                );
-                phases.transaction.push(Step::new(describe, sql));
-            }
+            Change::CreateEnum { enum_type } => phases.transaction.push(Step::new(
+                describe,
+                ddl::created_with_comment(
+                    ddl::create_enum(enum_type),
+                    &Commented::Enum(enum_type.clone()),
+                ),
+            )),
             Change::DropEnum { enum_type } => phases.transaction.push(Step::new(
                 describe,
                 vec![format!(
@@ -325,16 +322,13 @@ impl Planner<'_> {
                 describe,
                 alter_sequence(from, to, &self.desired.tables),
             )),
-            Change::CreateFunction { function } => phases.transaction.push(Step::new(describe, {
-                let mut sql = vec![function.definition.clone()];
-                sql.extend(
-                    function
-                        .comment
-                        .as_deref()
-                        .map(|c| ddl::comment_on_function(function, Some(c))),
-                );
-                sql
-            })),
+            Change::CreateFunction { function } => phases.transaction.push(Step::new(
+                describe,
+                ddl::created_with_comment(
+                    function.definition.clone(),
+                    &Commented::Function(function.clone()),
+                ),
+            )),
             Change::ReplaceFunction { from, to } => {
                 // `CREATE OR REPLACE` cannot change what a function returns.
                 let mut sql = Vec::new();
@@ -385,16 +379,13 @@ impl Planner<'_> {
                 }
                 phases.transaction.push(step);
             }
-            Change::CreateDomain { domain } => {
-                let mut sql = vec![ddl::create_domain(domain)];
-                sql.extend(
-                    domain
-                        .comment
-                        .as_deref()
-                        .map(|c| ddl::comment_on_domain(domain, Some(c))),
-                );
-                phases.transaction.push(Step::new(describe, sql));
-            }
+            Change::CreateDomain { domain } => phases.transaction.push(Step::new(
+                describe,
+                ddl::created_with_comment(
+                    ddl::create_domain(domain),
+                    &Commented::Domain(domain.clone()),
+                ),
+            )),
             Change::DropDomain { domain } => phases.transaction.push(Step::new(
                 describe,
                 vec![format!(
@@ -909,20 +900,10 @@ impl Planner<'_> {
                 };
                 phases.transaction.push(Step::new(describe, vec![sql]));
             }
-            Change::SetObjectComment { object, to, .. } => {
-                let sql = match object {
-                    Commented::Namespace(namespace) => {
-                        ddl::comment_on_schema(&namespace.name, to.as_deref())
-                    }
-                    Commented::Enum(enum_type) => ddl::comment_on_enum(enum_type, to.as_deref()),
-                    Commented::Function(function) => {
-                        ddl::comment_on_function(function, to.as_deref())
-                    }
-                    Commented::View(view) => ddl::comment_on_view(view, to.as_deref()),
-                    Commented::Domain(domain) => ddl::comment_on_domain(domain, to.as_deref()),
-                };
-                phases.transaction.push(Step::new(describe, vec![sql]));
-            }
+            Change::SetObjectComment { object, to, .. } => phases.transaction.push(Step::new(
+                describe,
+                vec![ddl::comment_on_object(object, to.as_deref())],
+            )),
             Change::ReorderColumns { .. }
             | Change::SetTableOptions { .. }
             | Change::CreateVirtualTable { .. }
