@@ -426,6 +426,17 @@ pub enum Commented {
 }
 
 impl Commented {
+    /// The comment the object carries.
+    pub fn comment(&self) -> Option<&str> {
+        match self {
+            Commented::Namespace(namespace) => namespace.comment.as_deref(),
+            Commented::Enum(enum_type) => enum_type.comment.as_deref(),
+            Commented::Function(function) => function.comment.as_deref(),
+            Commented::View(view) => view.comment.as_deref(),
+            Commented::Domain(domain) => domain.comment.as_deref(),
+        }
+    }
+
     /// The same object carrying `comment`.
     pub fn with_comment(self, comment: Option<String>) -> Commented {
         match self {

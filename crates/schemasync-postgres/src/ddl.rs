@@ -619,15 +619,8 @@ pub(crate) fn comment_on_object(object: &Commented, comment: Option<&str>) -> St
 
 /// `create`, then `COMMENT ON` the object it creates when the object carries a comment.
 pub(crate) fn created_with_comment(create: String, object: &Commented) -> Vec<String> {
-    let comment = match object {
-        Commented::Namespace(namespace) => namespace.comment.as_deref(),
-        Commented::Enum(enum_type) => enum_type.comment.as_deref(),
-        Commented::Function(function) => function.comment.as_deref(),
-        Commented::View(view) => view.comment.as_deref(),
-        Commented::Domain(domain) => domain.comment.as_deref(),
-    };
     std::iter::once(create)
-        .chain(comment.map(|c| comment_on_object(object, Some(c))))
+        .chain(object.comment().map(|c| comment_on_object(object, Some(c))))
         .collect()
 }
 

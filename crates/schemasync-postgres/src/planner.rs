@@ -18,8 +18,8 @@ use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, lex_spanned, mentions, Token};
 use schemasync_core::{
     diff_recreating, qualify, Change, Column, Commented, DataCheck, Dialect, DiffOptions, Domain,
-    EnumType, Error, Function, Hazard, HazardKind, Index, Plan, Result, Schema, Sequence, Step,
-    Table,
+    EnumType, Error, Function, Hazard, HazardKind, Index, Plan, PrimaryKey, Result, Schema,
+    Sequence, Step, Table,
 };
 
 /// The three phases of a plan.
@@ -126,12 +126,17 @@ fn tables_using_enum<'s>(schema: &'s Schema, enum_type: &EnumType) -> Vec<&'s Ta
 }
 
 fn uses_enum(column: &Column, enum_type: &EnumType) -> bool {
+    has_type(column, &enum_type.schema, &enum_type.name)
+}
+
+/// Whether a column's type, or the element type of its array type, is the type `name`
+/// (in `schema`), as `format_type` prints it: `mood`, `"Mood"`, `app.mood`.
+fn has_type(column: &Column, schema: &Option<String>, name: &str) -> bool {
     let bare = column.data_type.trim_end_matches("[]").trim_matches('"');
-    bare == enum_type.name
-        || enum_type
-            .schema
+    bare == name
+        || schema
             .as_ref()
-            .is_some_and(|s| bare == format!("{s}.{}", enum_type.name))
+            .is_some_and(|s| bare == format!("{s}.{name}"))
 }
 
 struct Planner<'a> {
@@ -503,47 +508,15 @@ impl Planner<'_> {
                 let target = qualified(schema.as_deref(), table);
                 // The same key under another name (a renamed table's `old_pkey`): the
                 // drop becomes a rename and the add is then already done.
-                let key_change = |from_side: bool| {
-                    self.changes.iter().find_map(|c| match c {
-                        Change::SetPrimaryKey {
-                            schema: s,
-                            table: t,
-                            from: f,
-                            to: d,
-                        } if s == schema && t == table => {
-                            if from_side {
-                                f.as_ref().filter(|_| d.is_none())
-                            } else {
-                                d.as_ref().filter(|_| f.is_none())
-                            }
-                        }
-                        _ => None,
-                    })
-                };
-                match (from, to) {
-                    (Some(old), None) => {
-                        if let Some(new) =
-                            key_change(false).filter(|new| new.columns == old.columns)
-                        {
-                            if let (Some(old_name), Some(new_name)) = (&old.name, &new.name) {
-                                phases.transaction.push(quick(vec![format!(
-                                    "ALTER TABLE {target} RENAME CONSTRAINT {} TO {}",
-                                    quote_ident(old_name),
-                                    quote_ident(new_name)
-                                )]));
-                                return Ok(());
-                            }
-                        }
+                if let Some((old, new)) = self.renamed_primary_key(schema, table) {
+                    if from.is_some() && to.is_none() {
+                        phases.transaction.push(quick(vec![format!(
+                            "ALTER TABLE {target} RENAME CONSTRAINT {} TO {}",
+                            quote_ident(old.name.as_deref().unwrap_or_default()),
+                            quote_ident(new.name.as_deref().unwrap_or_default())
+                        )]));
                     }
-                    (None, Some(new)) => {
-                        let renamed = key_change(true).is_some_and(|old| {
-                            old.columns == new.columns && old.name.is_some() && new.name.is_some()
-                        });
-                        if renamed {
-                            return Ok(());
-                        }
-                    }
-                    _ => {}
+                    return Ok(());
                 }
                 if let (None, Some(new)) = (from, to) {
                     if self.safe_for(schema, table)
@@ -1456,15 +1429,6 @@ impl Planner<'_> {
 
     /// The current tables and columns whose type is `domain`.
     fn domain_columns(&self, domain: &Domain) -> Vec<(&Table, String)> {
-        let bare = |t: &str| t.trim_end_matches("[]").trim_matches('"').to_string();
-        let names = [
-            domain.name.clone(),
-            format!(
-                "{}.{}",
-                domain.schema.as_deref().unwrap_or("public"),
-                domain.name
-            ),
-        ];
         self.current
             .tables
             .iter()
@@ -1472,10 +1436,42 @@ impl Planner<'_> {
                 table
                     .columns
                     .iter()
-                    .filter(|c| !c.data_type.ends_with("[]") && names.contains(&bare(&c.data_type)))
+                    .filter(|c| {
+                        !c.data_type.ends_with("[]") && has_type(c, &domain.schema, &domain.name)
+                    })
                     .map(move |c| (table, c.name.clone()))
             })
             .collect()
+    }
+
+    /// The table's primary key dropped and added again with the same columns under
+    /// another name, both named: `(old, new)`, planned as one `RENAME CONSTRAINT`.
+    fn renamed_primary_key(
+        &self,
+        schema: &Option<String>,
+        table: &str,
+    ) -> Option<(&PrimaryKey, &PrimaryKey)> {
+        let (mut dropped, mut added) = (None, None);
+        for change in self.changes {
+            if let Change::SetPrimaryKey {
+                schema: s,
+                table: t,
+                from,
+                to,
+            } = change
+            {
+                if s == schema && t == table {
+                    match (from, to) {
+                        (Some(old), None) => dropped = Some(old),
+                        (None, Some(new)) => added = Some(new),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let (old, new) = (dropped?, added?);
+        (old.columns == new.columns && old.name.is_some() && new.name.is_some())
+            .then_some((old, new))
     }
 
     /// Whether a foreign key the plan adds (or a table it creates) references `table`:
@@ -1499,7 +1495,7 @@ impl Planner<'_> {
         &self,
         schema: &Option<String>,
         table: &str,
-        key: &schemasync_core::PrimaryKey,
+        key: &PrimaryKey,
         describe: String,
     ) -> Step {
         let target = qualified(schema.as_deref(), table);
