@@ -604,6 +604,53 @@ fn schema_only_creates_empty_tables_that_data_only_fills() {
 }
 
 #[test]
+fn a_value_changed_on_the_way_in_fails_verification_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = sqlite(
+        &dir,
+        "CREATE TABLE \"Notes\" (id INTEGER PRIMARY KEY, body TEXT, at DATETIME, n REAL);
+         INSERT INTO \"Notes\" VALUES (1, 'one', '2020-01-01 10:00:00', 1.5),
+           (2, 'two', NULL, NULL), (3, NULL, '2021-06-30 23:59:59.5', -0.0);",
+    );
+    let db = TestDatabase::create();
+    let mut target = pg(&db);
+    let schema_only = CopyOptions {
+        mode: CopyMode::SchemaOnly,
+        ..CopyOptions::default()
+    };
+    copy(&mut source, &mut target, &schema_only).unwrap();
+    let mut client = db.connect();
+    // A trigger in the target rewrites one value as it arrives.
+    client
+        .batch_execute(
+            "CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN IF NEW.id = 2 THEN NEW.body := upper(NEW.body); END IF; RETURN NEW; END $$;
+             CREATE TRIGGER shout BEFORE INSERT ON \"Notes\" FOR EACH ROW EXECUTE FUNCTION shout();",
+        )
+        .unwrap();
+    let data_only = CopyOptions {
+        mode: CopyMode::DataOnly,
+        ..CopyOptions::default()
+    };
+    let error = copy(&mut source, &mut target, &data_only).unwrap_err();
+    assert!(
+        matches!(&error, CopyError::VerificationFailed { table, .. } if table == "Notes"),
+        "{error}"
+    );
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM \"Notes\"", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 0, "rolled back");
+
+    client
+        .batch_execute("DROP TRIGGER shout ON \"Notes\"")
+        .unwrap();
+    let report = copy(&mut source, &mut target, &data_only).unwrap();
+    assert_eq!(report.tables[0].rows, 3);
+}
+
+#[test]
 fn a_copy_that_fails_half_way_leaves_nothing_and_runs_again_without_cleanup() {
     let dir = tempfile::tempdir().unwrap();
     // SQLite did not enforce the foreign key: one orphan row.

@@ -434,12 +434,46 @@ BEGIN
 END
 $probe$"#;
 
+/// The session-local function a partition's data check calls: the keys of the rows of
+/// a relation that fall inside (or outside) a bound of a partitioned table. It builds a
+/// temporary partitioned table with the parent's columns and key and a partition with
+/// the bound, and asks PostgreSQL for that partition's constraint, so the bound is never
+/// parsed by us.
+pub(crate) const PARTITION_MISFITS: &str = "pg_temp.schemasync_partition_misfits";
+
+/// Creates [`PARTITION_MISFITS`] for this session.
+const CREATE_PARTITION_MISFITS: &str = r#"CREATE OR REPLACE FUNCTION pg_temp.schemasync_partition_misfits(
+    parent regclass, bound text, relation regclass, row_key text, inside boolean)
+RETURNS SETOF text LANGUAGE plpgsql AS $probe$
+DECLARE
+    fits text;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.schemasync_bound_probe;
+    EXECUTE format('CREATE TEMP TABLE schemasync_bound_probe (LIKE %s) PARTITION BY %s',
+                   parent, pg_get_partkeydef(parent));
+    EXECUTE format('CREATE TEMP TABLE schemasync_bound_probe_part PARTITION OF pg_temp.schemasync_bound_probe %s',
+                   bound);
+    fits := pg_get_partition_constraintdef('pg_temp.schemasync_bound_probe_part'::regclass);
+    DROP TABLE pg_temp.schemasync_bound_probe;
+    RETURN QUERY EXECUTE format('SELECT %s FROM %s WHERE (%s) IS %s TRUE',
+                                row_key, relation, fits, CASE WHEN inside THEN '' ELSE 'NOT' END);
+END
+$probe$"#;
+
+/// The session-local functions data checks call, each created when a check names it.
+const PROBES: [(&str, &str); 2] = [
+    (CAST_FAILURES, CREATE_CAST_FAILURES),
+    (PARTITION_MISFITS, CREATE_PARTITION_MISFITS),
+];
+
 /// Runs a data check; any offending row refuses the plan before anything changes.
 pub(crate) fn run_check(client: &mut impl GenericClient, check: &DataCheck) -> Result<()> {
-    if check.violations_sql.contains(CAST_FAILURES) {
-        client
-            .batch_execute(CREATE_CAST_FAILURES)
-            .map_err(|e| pg_error("cannot create the session's cast probe", &e))?;
+    for (name, create) in PROBES {
+        if check.violations_sql.contains(name) {
+            client
+                .batch_execute(create)
+                .map_err(|e| pg_error(format!("cannot create the session's probe {name}"), &e))?;
+        }
     }
     let rows = client.query(&check.violations_sql, &[]).map_err(|e| {
         pg_error(

@@ -18,8 +18,8 @@ use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, lex_spanned, mentions, Token};
 use schemasync_core::{
     diff_recreating, qualify, Change, Column, Commented, DataCheck, Dialect, DiffOptions, Domain,
-    EnumType, Error, Function, Hazard, HazardKind, Index, Plan, PrimaryKey, Result, Schema,
-    Sequence, Step, Table,
+    EnumType, Error, Function, Hazard, HazardKind, Index, PartitionOf, Plan, PrimaryKey, Result,
+    Schema, Sequence, Step, Table,
 };
 
 /// The three phases of a plan.
@@ -172,6 +172,80 @@ impl Planner<'_> {
             .tables
             .iter()
             .find(|t| &t.schema == schema && t.name == current)
+    }
+
+    /// What must hold before a partition gets `partition`'s bound: the parent's current
+    /// default partition holds no row inside the bound (PostgreSQL would refuse to
+    /// attach; rows are never moved, see `docs/decisions.md`), and every row of an
+    /// `attached` existing table is inside it.
+    fn partition_checks(
+        &self,
+        partition: &PartitionOf,
+        attached: Option<&Table>,
+    ) -> Vec<DataCheck> {
+        // A new parent has no rows yet; the probe needs the parent as it is now.
+        let parent_table = match self.existing(&partition.schema, &partition.table) {
+            Some(parent) if partition.bound != "DEFAULT" => parent,
+            _ => return Vec::new(),
+        };
+        let parent = current_name(parent_table);
+        let named = |t: &Table| qualify(t.schema.as_deref(), &t.name);
+        let check =
+            |relation: &Table, inside: bool, description: String, remedy: String| DataCheck {
+                description,
+                remedy,
+                violations_sql: format!(
+                    "SELECT * FROM {}({}, {}, {}, {}, {inside})",
+                    crate::apply::PARTITION_MISFITS,
+                    quote_literal(&parent),
+                    quote_literal(&partition.bound),
+                    quote_literal(&current_name(relation)),
+                    // A partition's key is its parent's (partitions inherit it).
+                    quote_literal(&key_expression(if relation.primary_key.is_some() {
+                        relation
+                    } else {
+                        parent_table
+                    })),
+                ),
+            };
+        let default = self.current.tables.iter().find(|t| {
+            t.partition_of.as_ref().is_some_and(|p| {
+                p.schema == parent_table.schema
+                    && p.table == parent_table.name
+                    && p.bound == "DEFAULT"
+            })
+        });
+        let mut checks = Vec::new();
+        if let Some(default) = default {
+            checks.push(check(
+                default,
+                true,
+                format!(
+                    "give {} a partition {} while its default partition {} holds no row inside it",
+                    named(parent_table),
+                    partition.bound,
+                    named(default)
+                ),
+                format!(
+                    "move those rows out of {} first (they would belong to the new partition)",
+                    named(default)
+                ),
+            ));
+        }
+        if let Some(attached) = attached {
+            checks.push(check(
+                attached,
+                false,
+                format!(
+                    "attach {} to {} {}",
+                    named(attached),
+                    named(parent_table),
+                    partition.bound
+                ),
+                "move or delete the rows outside the bound first".to_string(),
+            ));
+        }
+        checks
     }
 
     fn desired_table(&self, schema: &Option<String>, table: &str) -> Option<&Table> {
@@ -364,7 +438,9 @@ impl Planner<'_> {
                     sql.push(ddl::attach_partition(desired, to));
                 }
                 let mut step = quick(sql);
-                if let (Some(to), Some(_)) = (to, self.existing(schema, table)) {
+                if let (Some(to), Some(existing)) = (to, self.existing(schema, table)) {
+                    step.checks
+                        .extend(self.partition_checks(to, Some(existing)));
                     step.hazards.push(Hazard::new(
                         HazardKind::LongLock,
                         qualify(schema.as_deref(), table),
@@ -426,7 +502,11 @@ impl Planner<'_> {
                         .map(|p| ddl::attach_partition(table, p)),
                 );
                 sql.extend(ddl::table_comments(table).into_iter().map(|(_, sql)| sql));
-                phases.transaction.push(Step::new(describe, sql));
+                let mut step = Step::new(describe, sql);
+                if let Some(partition) = &table.partition_of {
+                    step.checks.extend(self.partition_checks(partition, None));
+                }
+                phases.transaction.push(step);
                 for fk in &table.foreign_keys {
                     phases.transaction.push(Step::new(
                         format!(

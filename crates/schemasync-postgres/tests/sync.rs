@@ -816,6 +816,68 @@ fn a_domain_check_tightened_over_violating_rows_is_refused_with_count_and_keys()
 }
 
 #[test]
+fn a_new_partition_over_rows_of_the_default_partition_is_refused_with_count_and_keys() {
+    let current = "CREATE TABLE events (id bigint, at date NOT NULL, PRIMARY KEY (id, at))
+           PARTITION BY RANGE (at);
+         CREATE TABLE events_2024 PARTITION OF events
+           FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE events_other PARTITION OF events DEFAULT;";
+    let db = Db::with(&format!(
+        "{current} INSERT INTO events VALUES (1, '2024-05-01'), (2, '2025-02-01'),
+           (3, '2025-12-31'), (4, '2026-01-01');"
+    ));
+    let before = db.catalog();
+    let desired = format!(
+        "{current} CREATE TABLE events_2025 PARTITION OF events
+           FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
+    );
+    let error = db
+        .sync_with(&db.desired(&desired), &ApplyOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot give events a partition FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') while \
+         its default partition events_other holds no row inside it: 2 row(s) violate it \
+         (id=2, at=2025-02-01; id=3, at=2025-12-31); move those rows out of events_other first \
+         (they would belong to the new partition)"
+    );
+    assert_eq!(db.catalog(), before);
+    assert_eq!(db.rows("SELECT count(*)::text FROM events"), ["4"]);
+    db.client()
+        .batch_execute("DELETE FROM events WHERE at >= '2025-01-01' AND at < '2026-01-01'")
+        .unwrap();
+    db.sync(&desired, false);
+}
+
+#[test]
+fn attaching_a_table_with_rows_outside_the_bound_is_refused_with_count_and_keys() {
+    let parent = "CREATE TABLE events (id bigint PRIMARY KEY, at date NOT NULL)
+           PARTITION BY RANGE (id);";
+    let db = Db::with(&format!(
+        "{parent} CREATE TABLE events_low (id bigint PRIMARY KEY, at date NOT NULL);
+         INSERT INTO events_low VALUES (1, '2024-01-01'), (150, '2024-01-02'), (99, '2024-01-03');"
+    ));
+    let before = db.catalog();
+    let desired = format!(
+        "{parent} CREATE TABLE events_low PARTITION OF events FOR VALUES FROM (0) TO (100);"
+    );
+    let error = db
+        .sync_with(&db.desired(&desired), &ApplyOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "cannot attach events_low to events FOR VALUES FROM ('0') TO ('100'): 1 row(s) violate it \
+         (id=150); move or delete the rows outside the bound first"
+    );
+    assert_eq!(db.catalog(), before);
+    db.client()
+        .batch_execute("DELETE FROM events_low WHERE id >= 100")
+        .unwrap();
+    db.sync(&desired, false);
+    assert_eq!(db.rows("SELECT count(*)::text FROM events"), ["2"]);
+}
+
+#[test]
 fn a_function_body_change_is_replaced_in_place_and_its_trigger_keeps_firing() {
     let schema = |stamp: &str| {
         format!(
