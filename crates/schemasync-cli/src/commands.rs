@@ -40,6 +40,17 @@ enum Missing {
     Create,
 }
 
+/// The PostgreSQL options the global flags ask for.
+pub(crate) fn pg_options(cli: &Cli) -> PgOptions {
+    PgOptions {
+        lock_timeout: Duration::from_millis(cli.lock_timeout),
+        lock_retries: cli.lock_retries,
+        statement_timeout: Duration::from_millis(cli.statement_timeout),
+        unsafe_plain_ddl: cli.unsafe_plain_ddl,
+        dev_url: cli.dev_url.clone(),
+    }
+}
+
 /// Runs the parsed command line, writing results to `out`.
 pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Result<Exit> {
     let config = Config::load(cli.config.as_deref())?;
@@ -60,13 +71,7 @@ pub(crate) fn execute(cli: Cli, in_code: &[Revision], out: &mut dyn Write) -> Re
         url,
         config,
         busy_timeout,
-        postgres: PgOptions {
-            lock_timeout: Duration::from_millis(cli.lock_timeout),
-            lock_retries: cli.lock_retries,
-            statement_timeout: Duration::from_millis(cli.statement_timeout),
-            unsafe_plain_ddl: cli.unsafe_plain_ddl,
-            dev_url: cli.dev_url.clone(),
-        },
+        postgres: pg_options(&cli),
     });
     match cli.command {
         Command::Inspect { format } => inspect(&ctx?, format, out),

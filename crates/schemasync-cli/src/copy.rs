@@ -12,7 +12,7 @@ use crate::Exit;
 use clap::{Args, ValueEnum};
 use schemasync_copy::{CopyError, CopyMode, CopyOptions, CopyPlan, OnError};
 use schemasync_core::{Error, Result};
-use schemasync_postgres::{PgDriver, PgOptions};
+use schemasync_postgres::PgDriver;
 use schemasync_sqlite::{SqliteDriver, DEFAULT_BUSY_TIMEOUT};
 use std::io::Write;
 use std::path::PathBuf;
@@ -112,7 +112,10 @@ pub(crate) fn run(cli: &Cli, args: &CopyArgs, out: &mut dyn Write) -> Result<Exi
         .busy_timeout
         .map_or(DEFAULT_BUSY_TIMEOUT, Duration::from_secs_f64);
     let mut source = SqliteDriver::open(path, busy_timeout)?;
-    let mut target = PgDriver::connect(&target_url.connection_string(), PgOptions::default())?;
+    let mut target = PgDriver::connect(
+        &target_url.connection_string(),
+        crate::commands::pg_options(cli),
+    )?;
     let options = CopyOptions {
         tables: args.tables.clone(),
         mode: if args.schema_only {

@@ -327,3 +327,44 @@ fn wrong_urls_are_usage_errors() {
         out.stderr
     );
 }
+
+#[test]
+fn replace_gives_up_on_a_busy_table_after_lock_timeout_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = source(dir.path());
+    let db = TestDatabase::create();
+    let to = db.url().to_string();
+    let first = schemasync(dir.path(), &["copy", "--from", &from, "--to", &to]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+
+    // Another session reads `books` in an open transaction: `--replace` must drop it.
+    let mut reader = db.connect();
+    let mut transaction = reader.transaction().unwrap();
+    transaction.query("SELECT * FROM books", &[]).unwrap();
+    let blocked = schemasync(
+        dir.path(),
+        &[
+            "--lock-timeout",
+            "300",
+            "copy",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--replace",
+        ],
+    );
+    assert_ne!(blocked.code, 0, "{}", blocked.stdout);
+    assert!(
+        blocked.stderr.contains("lock timeout"),
+        "{}",
+        blocked.stderr
+    );
+    transaction.rollback().unwrap();
+    let rows: i64 = db
+        .connect()
+        .query_one("SELECT count(*) FROM books", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 3, "the first copy is untouched");
+}

@@ -21,6 +21,7 @@
 //! # Ok::<(), schemasync_copy::CopyError>(())
 //! ```
 
+mod clock;
 mod error;
 mod mapping;
 mod run;
@@ -121,6 +122,9 @@ pub enum NoteKind {
     Lossy,
     /// Not copied at all (a trigger, an FTS5 table, a view PostgreSQL refuses).
     NotCopied,
+    /// Copied as a PostgreSQL equivalent written differently (a default that reads
+    /// SQLite's clock).
+    Translated,
     /// Rows hold values that cannot be converted: the copy refuses them, or skips their
     /// rows with [`OnError::SkipRow`].
     Values,
@@ -159,6 +163,7 @@ impl std::fmt::Display for Note {
         let kind = match self.kind {
             NoteKind::Lossy => "lossy",
             NoteKind::NotCopied => "not copied",
+            NoteKind::Translated => "translated",
             NoteKind::Values => "values",
         };
         write!(f, "{kind}: {} — {}", self.object, self.message)

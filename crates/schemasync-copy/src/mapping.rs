@@ -7,6 +7,7 @@
 //! talks to PostgreSQL: what PostgreSQL accepts (defaults, CHECKs, index expressions,
 //! views) is found by trying it, in `run.rs`.
 
+use crate::clock::clock_default;
 use crate::value::{parse_datetime, TargetType};
 use crate::{CopyError, CopyOptions, Note, NoteKind};
 use rusqlite::types::ValueRef;
@@ -262,10 +263,17 @@ fn map_table(
         mapped.nullable = column.nullable && !identity;
         mapped.identity = identity.then_some(Identity::ByDefault);
         if !identity {
-            mapped.default = column
-                .default
-                .as_deref()
-                .map(|d| translate_default(d, target));
+            mapped.default = column.default.as_deref().map(|d| {
+                let Some(expression) = clock_default(d, target) else {
+                    return translate_default(d, target);
+                };
+                notes.push(Note::new(
+                    NoteKind::Translated,
+                    &object,
+                    format!("default {d} (SQLite's clock) becomes {expression}"),
+                ));
+                expression
+            });
         }
         target_columns.push(mapped);
         columns.push(ColumnPlan {

@@ -117,6 +117,7 @@ pub(crate) fn run(
         Vec::new()
     };
     let existing = target.introspect()?;
+    target.set_session()?;
     let client = target.client();
     let encoding: String = client
         .query_one("SHOW server_encoding", &[])

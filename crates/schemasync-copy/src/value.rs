@@ -200,10 +200,14 @@ fn numeric_from_f64(r: f64, out: &mut Vec<u8>) {
         None
     };
     if let Some(sign) = special {
+        // The display scale the server's `numeric_send` reports for a special value:
+        // its short header's scale bits, 32 for ±Infinity and 0 for NaN. Sending the
+        // same keeps the tuple identical to what verification reads back.
+        let dscale = (sign & 0x1F80) >> 7;
         out.extend_from_slice(&0i16.to_be_bytes());
         out.extend_from_slice(&0i16.to_be_bytes());
         out.extend_from_slice(&sign.to_be_bytes());
-        out.extend_from_slice(&0u16.to_be_bytes());
+        out.extend_from_slice(&dscale.to_be_bytes());
         return;
     }
     // `{:e}` is the shortest round-trip form: `1.2345e-7`.

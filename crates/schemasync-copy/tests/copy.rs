@@ -330,6 +330,90 @@ fn the_mapped_schema_is_what_the_target_holds() {
 }
 
 #[test]
+fn defaults_that_read_the_clock_become_their_postgresql_equivalents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = sqlite(
+        &dir,
+        "CREATE TABLE log (
+           id INTEGER PRIMARY KEY,
+           msg TEXT,
+           at DATETIME NOT NULL DEFAULT (datetime('now')),
+           day DATE DEFAULT CURRENT_DATE,
+           stamp TEXT DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+           epoch INTEGER DEFAULT (unixepoch()),
+           later DATETIME DEFAULT (datetime('now', '+1 day'))
+         );
+         INSERT INTO log (id, msg, at, later) VALUES (1, 'old', '2020-01-01 00:00:00', NULL);",
+    );
+    let db = TestDatabase::create();
+    let mut target = pg(&db);
+    let report = copy(&mut source, &mut target, &CopyOptions::default()).unwrap();
+    let translated: Vec<&str> = report
+        .plan
+        .notes
+        .iter()
+        .filter(|n| n.kind == NoteKind::Translated)
+        .map(|n| n.object.as_str())
+        .collect();
+    assert_eq!(translated, ["log.at", "log.day", "log.stamp", "log.epoch"]);
+    // What SQLite cannot say in PostgreSQL is reported, not guessed.
+    assert!(report
+        .plan
+        .notes
+        .iter()
+        .any(|n| n.object.starts_with("log") && n.message.contains("+1 day")));
+    let mut client = db.connect();
+    client
+        .batch_execute("INSERT INTO log (msg) VALUES ('new')")
+        .unwrap();
+    let row = client
+        .query_one(
+            "SELECT abs(extract(epoch FROM at - (now() AT TIME ZONE 'UTC'))) < 60,
+                    day = (now() AT TIME ZONE 'UTC')::date,
+                    stamp ~ '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$',
+                    abs(epoch - extract(epoch FROM now())) < 60
+             FROM log WHERE msg = 'new'",
+            &[],
+        )
+        .unwrap();
+    let checks: Vec<bool> = (0..4).map(|i| row.get(i)).collect();
+    assert_eq!(checks, [true, true, true, true]);
+}
+
+#[test]
+fn infinite_and_huge_numerics_arrive_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = sqlite(
+        &dir,
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, v NUMERIC, d DECIMAL(20, 2));
+         INSERT INTO m VALUES (1, 9e999, -9e999), (2, -9e999, 9e999), (3, 1e300, -1e-300),
+           (4, '12345678901234567890.125', 0.1);",
+    );
+    let db = TestDatabase::create();
+    let mut target = pg(&db);
+    copy(&mut source, &mut target, &CopyOptions::default()).unwrap();
+    let rows: Vec<(String, String)> = db
+        .connect()
+        .query("SELECT v::text, d::text FROM m ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let huge = format!("1{}", "0".repeat(300));
+    let tiny = format!("-0.{}1", "0".repeat(299));
+    assert_eq!(
+        rows,
+        [
+            ("Infinity".to_string(), "-Infinity".to_string()),
+            ("-Infinity".to_string(), "Infinity".to_string()),
+            (huge, tiny),
+            // SQLite keeps NUMERIC text it cannot hold exactly as a double as REAL.
+            ("12345678901234567000".to_string(), "0.1".to_string()),
+        ]
+    );
+}
+
+#[test]
 fn triggers_fts5_and_views_are_reported_not_dropped_silently() {
     let dir = tempfile::tempdir().unwrap();
     let mut source = sqlite(

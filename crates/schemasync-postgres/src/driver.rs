@@ -131,6 +131,12 @@ impl PgDriver {
         &mut self.client
     }
 
+    /// Sets this session's `lock_timeout` and `statement_timeout` from the options, as
+    /// `apply` does, for callers that write through [`PgDriver::client`] (a copy).
+    pub fn set_session(&mut self) -> Result<()> {
+        crate::apply::set_session(&mut self.client, &self.options)
+    }
+
     /// The options in force.
     pub fn options(&self) -> &PgOptions {
         &self.options
