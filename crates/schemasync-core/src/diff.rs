@@ -105,6 +105,7 @@ impl<'a> Differ<'a> {
         let (drop_virtual, create_virtual) = self.diff_virtual_tables();
         let catalog = self.diff_catalog();
         out.extend(drop_triggers);
+        out.extend(catalog.before_dropped_views);
         out.extend(drop_views);
         out.extend(drop_virtual);
         out.extend(catalog.before_tables);
@@ -142,8 +143,9 @@ impl<'a> Differ<'a> {
             .filter(|p| p.current.is_none())
             .map(|p| p.desired)
             .collect();
+        let mut created_tables = Vec::new();
         for table in order_by_references(&created, self.options) {
-            out.push(Change::CreateTable {
+            created_tables.push(Change::CreateTable {
                 table: Table {
                     indexes: Vec::new(),
                     ..table.clone()
@@ -157,19 +159,37 @@ impl<'a> Differ<'a> {
                 });
             }
         }
-        out.extend(catalog.after_created_tables);
+        out.extend(self.order_with_late_functions(created_tables, catalog.after_created_tables));
         out.extend(alterations);
         out.extend(catalog.with_tables);
-        let mut drop_order = order_by_references(&dropped_tables, self.options);
+        // Dropped in the reverse of the order they would be created in.
+        let as_created: Vec<Change> = order_by_references(&dropped_tables, self.options)
+            .into_iter()
+            .map(|table| Change::CreateTable {
+                table: table.clone(),
+            })
+            .collect();
+        let as_created_functions = catalog
+            .with_dropped_tables
+            .into_iter()
+            .map(|change| match change {
+                Change::DropFunction { function } => Change::CreateFunction { function },
+                other => other,
+            })
+            .collect();
+        let mut drop_order = self.order_with_late_functions(as_created, as_created_functions);
         drop_order.reverse();
-        out.extend(drop_order.into_iter().map(|table| Change::DropTable {
-            table: table.clone(),
+        out.extend(drop_order.into_iter().map(|change| match change {
+            Change::CreateTable { table } => Change::DropTable { table },
+            Change::CreateFunction { function } => Change::DropFunction { function },
+            other => other,
         }));
         // Foreign keys go last among additions, after every index they may need.
         additions.sort_by_key(|c| matches!(c, Change::AddForeignKey { .. }));
         out.extend(additions);
         out.extend(create_virtual);
         out.extend(create_views);
+        out.extend(catalog.after_created_views);
         out.extend(create_triggers);
         out.extend(comments);
         out.extend(catalog.after_tables);
@@ -301,6 +321,11 @@ impl<'a> Differ<'a> {
                 .iter()
                 .find(|f| f.same_identity(wanted));
             match existing {
+                None if self.signature_uses_new_view(wanted) => {
+                    changes.after_created_views.push(Change::CreateFunction {
+                        function: wanted.clone(),
+                    })
+                }
                 None if self.signature_uses_new_table(wanted) => {
                     changes.after_created_tables.push(Change::CreateFunction {
                         function: wanted.clone(),
@@ -326,6 +351,11 @@ impl<'a> Differ<'a> {
         }
 
         changes.before_tables.extend(late_domains);
+        let kept_tables: Vec<&Table> = self
+            .pair_tables()
+            .into_iter()
+            .filter_map(|p| p.current)
+            .collect();
         // In reverse: an aggregate (listed after its functions) goes before them.
         for function in self.current.functions.iter().rev() {
             if !self
@@ -334,9 +364,28 @@ impl<'a> Differ<'a> {
                 .iter()
                 .any(|f| f.same_identity(function))
             {
-                changes.after_tables.push(Change::DropFunction {
+                let drop = Change::DropFunction {
                     function: function.clone(),
-                });
+                };
+                if self.signature_uses_dropped(function, |schema, name| {
+                    self.current.views.iter().any(|v| {
+                        v.schema.as_deref() == schema && self.options.same_name(&v.name, name)
+                    }) && !self.desired.views.iter().any(|v| {
+                        v.schema.as_deref() == schema && self.options.same_name(&v.name, name)
+                    })
+                }) {
+                    changes.before_dropped_views.push(drop);
+                } else if self.signature_uses_dropped(function, |schema, name| {
+                    self.current.tables.iter().any(|t| {
+                        t.schema.as_deref() == schema && self.options.same_name(&t.name, name)
+                    }) && !kept_tables.iter().any(|c| {
+                        c.schema.as_deref() == schema && self.options.same_name(&c.name, name)
+                    })
+                }) {
+                    changes.with_dropped_tables.push(drop);
+                } else {
+                    changes.after_tables.push(drop);
+                }
             }
         }
         for sequence in &self.current.sequences {
@@ -929,19 +978,93 @@ impl<'a> Differ<'a> {
     }
 
     /// Whether a function's arguments or result name the row type of a table the diff
-    /// creates (`RETURNS SETOF customer`): it must be created after that table.
+    /// creates (`RETURNS SETOF customer`), or its `BEGIN ATOMIC` body reads one: it must
+    /// be created after that table.
     fn signature_uses_new_table(&self, function: &Function) -> bool {
-        let signature = function
-            .definition
-            .lines()
-            .take_while(|line| !line.trim_start().starts_with("AS "))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let signature = signature(function);
         self.desired.tables.iter().any(|table| {
             self.find_current_table(table.schema.as_deref(), &table.name)
                 .is_none()
                 && mentions(&signature, &table.name, self.options.case_insensitive_names)
         })
+    }
+
+    /// Whether a current function's signature (or `BEGIN ATOMIC` body) names a current
+    /// table or view for which `dropped(schema, name)` holds: the function must go first.
+    fn signature_uses_dropped(
+        &self,
+        function: &Function,
+        dropped: impl Fn(Option<&str>, &str) -> bool,
+    ) -> bool {
+        let signature = signature(function);
+        let names = self
+            .current
+            .views
+            .iter()
+            .map(|v| (v.schema.as_deref(), v.name.as_str()))
+            .chain(
+                self.current
+                    .tables
+                    .iter()
+                    .map(|t| (t.schema.as_deref(), t.name.as_str())),
+            );
+        names
+            .filter(|(schema, name)| dropped(*schema, name))
+            .any(|(_, name)| mentions(&signature, name, self.options.case_insensitive_names))
+    }
+
+    /// Whether a function's signature (or `BEGIN ATOMIC` body) names a view the diff
+    /// creates (`RETURNS SETOF active_customers`): it must be created after the views.
+    fn signature_uses_new_view(&self, function: &Function) -> bool {
+        let signature = signature(function);
+        self.desired.views.iter().any(|view| {
+            !self
+                .current
+                .views
+                .iter()
+                .any(|v| v.schema == view.schema && self.options.same_name(&v.name, &view.name))
+                && mentions(&signature, &view.name, self.options.case_insensitive_names)
+        })
+    }
+
+    /// The new tables and the functions created right after them, in one order: a
+    /// function after the tables (and other such functions) it names, a table after the
+    /// functions its defaults, CHECKs or generated columns call, a table after the
+    /// tables its foreign keys reference. Without such functions the tables keep their
+    /// order.
+    fn order_with_late_functions(
+        &self,
+        tables: Vec<Change>,
+        functions: Vec<Change>,
+    ) -> Vec<Change> {
+        if functions.is_empty() {
+            return tables;
+        }
+        let options = self.options;
+        let changes: Vec<Change> = tables.into_iter().chain(functions).collect();
+        let refs: Vec<&Change> = changes.iter().collect();
+        topological(&refs, |a, b| match (a, b) {
+            (Change::CreateTable { table: a }, Change::CreateTable { table: b }) => {
+                table_depends(a, b, options)
+            }
+            (Change::CreateTable { table }, Change::CreateFunction { function }) => {
+                table_expressions(table)
+                    .any(|sql| mentions(sql, &function.name, options.case_insensitive_names))
+            }
+            (Change::CreateFunction { function }, Change::CreateTable { table }) => mentions(
+                &signature(function),
+                &table.name,
+                options.case_insensitive_names,
+            ),
+            (Change::CreateFunction { function: a }, Change::CreateFunction { function: b }) => {
+                !a.same_identity(b)
+                    && mentions(&signature(a), &b.name, options.case_insensitive_names)
+            }
+            _ => false,
+        })
+        .into_iter()
+        .cloned()
+        .collect()
     }
 
     /// Whether SQL text mentions a table whose dependents must be recreated.
@@ -989,6 +1112,14 @@ struct CatalogChanges {
     before_tables: Vec<Change>,
     /// Right after the new tables (functions whose signature uses a new table's row type).
     after_created_tables: Vec<Change>,
+    /// Right after the new views (functions whose signature uses a new view's row type).
+    after_created_views: Vec<Change>,
+    /// Before the views are dropped (dropped functions whose signature uses a dropped
+    /// view's row type).
+    before_dropped_views: Vec<Change>,
+    /// Among the dropped tables (dropped functions whose signature or `BEGIN ATOMIC`
+    /// body uses a dropped table).
+    with_dropped_tables: Vec<Change>,
     /// After table alterations (sequence changes, whose owner column may be new).
     with_tables: Vec<Change>,
     /// After every table, view and trigger change (drops of what they used).
@@ -1113,17 +1244,45 @@ fn match_constraints<'c, T>(
 /// Orders tables so that a table comes after the tables its foreign keys reference
 /// (among those given); cycles keep their input order.
 fn order_by_references<'t>(tables: &[&'t Table], options: DiffOptions) -> Vec<&'t Table> {
-    topological(tables, |a, b| {
-        let partition_of = a
-            .partition_of
-            .as_ref()
-            .is_some_and(|p| p.schema == b.schema && options.same_name(&p.table, &b.name));
-        partition_of
-            || a.foreign_keys.iter().any(|fk| {
-                options.same_name(&fk.referenced_table, &b.name)
-                    && !options.same_name(&a.name, &b.name)
-            })
-    })
+    topological(tables, |a, b| table_depends(a, b, options))
+}
+
+/// Whether table `a` must be created after table `b`: it is a partition of `b`, or a
+/// foreign key of `a` references `b`.
+fn table_depends(a: &Table, b: &Table, options: DiffOptions) -> bool {
+    let partition_of = a
+        .partition_of
+        .as_ref()
+        .is_some_and(|p| p.schema == b.schema && options.same_name(&p.table, &b.name));
+    partition_of
+        || a.foreign_keys.iter().any(|fk| {
+            options.same_name(&fk.referenced_table, &b.name) && !options.same_name(&a.name, &b.name)
+        })
+}
+
+/// The SQL expressions a table evaluates: column defaults, generated columns, CHECKs.
+fn table_expressions(table: &Table) -> impl Iterator<Item = &str> {
+    table
+        .columns
+        .iter()
+        .flat_map(|c| {
+            c.default
+                .as_deref()
+                .into_iter()
+                .chain(c.generated.as_ref().map(|g| g.expression.as_str()))
+        })
+        .chain(table.checks.iter().map(|c| c.expression.as_str()))
+}
+
+/// A function's definition up to its `AS` body: arguments, result and options, or all of
+/// it for a `BEGIN ATOMIC` body (which PostgreSQL parses, and so resolves, at creation).
+fn signature(function: &Function) -> String {
+    function
+        .definition
+        .lines()
+        .take_while(|line| !line.trim_start().starts_with("AS "))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Orders views so that a view comes after the views it reads (among those given).
