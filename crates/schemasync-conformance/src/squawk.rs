@@ -76,8 +76,11 @@ fn explained(rule: &str, plan: &Plan) -> bool {
         "adding-required-field" | "adding-not-nullable-field" => {
             plan.has_hazard(HazardKind::Validation)
         }
-        // Exclusion constraints have no NOT VALID form; the plan says it holds the lock.
-        "constraint-missing-not-valid" => plan.has_hazard(HazardKind::LongLock),
+        // Exclusion constraints have no NOT VALID form, and a detach in a transaction
+        // cannot be CONCURRENTLY; the plan says it holds the lock.
+        "constraint-missing-not-valid" | "require-concurrent-partition-detach" => {
+            plan.has_hazard(HazardKind::LongLock)
+        }
         "changing-column-type" => has_change(|c| match c {
             Change::AlterColumn { from, to, .. } => {
                 from.data_type != to.data_type || from.collation != to.collation

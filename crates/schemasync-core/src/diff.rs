@@ -127,6 +127,18 @@ impl<'a> Differ<'a> {
             }
         }
         out.extend(removals);
+        // A dropped partition goes before the new tables: a new partition may take its
+        // bound, which PostgreSQL refuses while the old one holds it.
+        let (dropped_partitions, dropped_tables): (Vec<&Table>, Vec<&Table>) = dropped_tables
+            .into_iter()
+            .partition(|t| t.partition_of.is_some());
+        out.extend(
+            dropped_partitions
+                .into_iter()
+                .map(|table| Change::DropTable {
+                    table: table.clone(),
+                }),
+        );
         for pair in &pairs {
             if let Some(current) = pair.current {
                 if !self.options.same_name(&current.name, &pair.desired.name) {

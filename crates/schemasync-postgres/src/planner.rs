@@ -438,6 +438,19 @@ impl Planner<'_> {
                     sql.push(ddl::attach_partition(desired, to));
                 }
                 let mut step = quick(sql);
+                if let Some(from) = from {
+                    // DETACH … CONCURRENTLY cannot run in a transaction (and is refused
+                    // beside a default partition), so the detach stays in the transaction
+                    // with the rest of the plan: see docs/decisions.md.
+                    step.hazards.push(Hazard::new(
+                        HazardKind::LongLock,
+                        qualify(from.schema.as_deref(), &from.table),
+                        format!(
+                            "detaching {table} takes ACCESS EXCLUSIVE on {}: its reads and writes wait until the plan commits",
+                            from.table
+                        ),
+                    ));
+                }
                 if let (Some(to), Some(existing)) = (to, self.existing(schema, table)) {
                     step.checks
                         .extend(self.partition_checks(to, Some(existing)));
