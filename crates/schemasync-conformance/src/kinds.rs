@@ -5,7 +5,7 @@
 use schemasync_core::Change;
 
 /// Every change kind the diff can emit, in declaration order.
-pub const ALL: [&str; 48] = [
+pub const ALL: [&str; 53] = [
     "create_table",
     "drop_table",
     "rename_table",
@@ -54,6 +54,11 @@ pub const ALL: [&str; 48] = [
     "create_extension",
     "drop_extension",
     "set_partition_of",
+    "set_row_security",
+    "create_policy",
+    "drop_policy",
+    "alter_policy",
+    "rename_policy",
 ];
 
 /// The kind name of `change`.
@@ -107,5 +112,10 @@ pub fn kind(change: &Change) -> &'static str {
         Change::CreateExtension { .. } => "create_extension",
         Change::DropExtension { .. } => "drop_extension",
         Change::SetPartitionOf { .. } => "set_partition_of",
+        Change::SetRowSecurity { .. } => "set_row_security",
+        Change::CreatePolicy { .. } => "create_policy",
+        Change::DropPolicy { .. } => "drop_policy",
+        Change::AlterPolicy { .. } => "alter_policy",
+        Change::RenamePolicy { .. } => "rename_policy",
     }
 }

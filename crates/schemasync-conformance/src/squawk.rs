@@ -128,6 +128,7 @@ fn explained(rule: &str, plan: &Plan) -> bool {
                 Change::RenameIndex { .. }
                     | Change::RecreateEnum { .. }
                     | Change::RenameTable { .. }
+                    | Change::RenamePolicy { .. }
             )
         }),
         // squawk does not see that a materialized view created in the same transaction

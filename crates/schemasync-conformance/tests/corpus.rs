@@ -43,6 +43,11 @@ fn not_emitted(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
             ("create_extension", "SQLite has no extensions"),
             ("drop_extension", "SQLite has no extensions"),
             ("set_partition_of", "SQLite has no partitioned tables"),
+            ("set_row_security", "SQLite has no row-level security"),
+            ("create_policy", "SQLite has no row-level security"),
+            ("drop_policy", "SQLite has no row-level security"),
+            ("alter_policy", "SQLite has no row-level security"),
+            ("rename_policy", "SQLite has no row-level security"),
         ],
         Dialect::Postgres => vec![
             (

@@ -5,7 +5,8 @@
 
 use crate::model::{
     Check, Column, Domain, EnumType, Exclusion, Extension, ForeignKey, Function, Index, Namespace,
-    PartitionOf, PrimaryKey, Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
+    PartitionOf, Policy, PrimaryKey, Sequence, Table, TableOptions, Trigger, Unique, View,
+    VirtualTable,
 };
 use serde::{Deserialize, Serialize};
 
@@ -395,8 +396,65 @@ pub enum Change {
         /// The extension as it was.
         extension: Extension,
     },
-    /// Set or remove the comment on a schema, type, function or view whose definition
-    /// stays as it is.
+    /// Enable or disable row-level security on a table, or force it on the owner or not.
+    SetRowSecurity {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The table's row-level security as it was.
+        from: RowSecurity,
+        /// The table's row-level security as desired.
+        to: RowSecurity,
+    },
+    /// Create a row-level security policy.
+    CreatePolicy {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The policy as desired.
+        policy: Policy,
+    },
+    /// Drop a row-level security policy.
+    DropPolicy {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The policy as it was.
+        policy: Policy,
+    },
+    /// Change a policy's definition (drivers alter roles and expressions in place and
+    /// recreate a policy whose command or kind changes).
+    AlterPolicy {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The policy as it was (already carrying its new name after a rename).
+        from: Policy,
+        /// The policy as desired.
+        to: Policy,
+    },
+    /// Rename a policy (from a rename hint).
+    RenamePolicy {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// Old name.
+        from: String,
+        /// New name.
+        to: String,
+    },
+    /// Set or remove the comment on a schema, type, function, view or policy whose
+    /// definition stays as it is.
     SetObjectComment {
         /// The object, as desired (its `comment` is `to`).
         object: Commented,
@@ -407,6 +465,25 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<String>,
     },
+}
+
+/// A table's row-level security state (PostgreSQL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowSecurity {
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub enabled: bool,
+    /// `FORCE ROW LEVEL SECURITY`: the owner is subject to the policies too.
+    pub forced: bool,
+}
+
+impl RowSecurity {
+    /// The row-level security `table` carries.
+    pub fn of(table: &Table) -> RowSecurity {
+        RowSecurity {
+            enabled: table.row_security,
+            forced: table.force_row_security,
+        }
+    }
 }
 
 /// An object other than a table or column that can carry a comment.
@@ -423,6 +500,16 @@ pub enum Commented {
     View(View),
     /// A domain.
     Domain(Domain),
+    /// A row-level security policy, with the table it is on.
+    Policy {
+        /// Namespace of the table; `None` for the default one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        /// Table name.
+        table: String,
+        /// The policy.
+        policy: Policy,
+    },
 }
 
 impl Commented {
@@ -434,6 +521,7 @@ impl Commented {
             Commented::Function(function) => function.comment.as_deref(),
             Commented::View(view) => view.comment.as_deref(),
             Commented::Domain(domain) => domain.comment.as_deref(),
+            Commented::Policy { policy, .. } => policy.comment.as_deref(),
         }
     }
 
@@ -454,6 +542,15 @@ impl Commented {
             }),
             Commented::View(view) => Commented::View(View { comment, ..view }),
             Commented::Domain(domain) => Commented::Domain(Domain { comment, ..domain }),
+            Commented::Policy {
+                schema,
+                table,
+                policy,
+            } => Commented::Policy {
+                schema,
+                table,
+                policy: Policy { comment, ..policy },
+            },
         }
     }
 
@@ -481,6 +578,15 @@ impl Commented {
                     ""
                 },
                 qualify(view.schema.as_deref(), &view.name)
+            ),
+            Commented::Policy {
+                schema,
+                table,
+                policy,
+            } => format!(
+                "policy {} on {}",
+                policy.name,
+                qualify(schema.as_deref(), table)
             ),
         }
     }
@@ -513,7 +619,16 @@ impl Change {
             | Change::DropExclusion { table, .. }
             | Change::ValidateConstraint { table, .. }
             | Change::SetComment { table, .. }
-            | Change::SetPartitionOf { table, .. } => Some(table),
+            | Change::SetPartitionOf { table, .. }
+            | Change::SetRowSecurity { table, .. }
+            | Change::CreatePolicy { table, .. }
+            | Change::DropPolicy { table, .. }
+            | Change::AlterPolicy { table, .. }
+            | Change::RenamePolicy { table, .. }
+            | Change::SetObjectComment {
+                object: Commented::Policy { table, .. },
+                ..
+            } => Some(table),
             _ => None,
         }
     }
@@ -541,7 +656,16 @@ impl Change {
             | Change::DropExclusion { schema, .. }
             | Change::ValidateConstraint { schema, .. }
             | Change::SetComment { schema, .. }
-            | Change::SetPartitionOf { schema, .. } => schema.as_deref(),
+            | Change::SetPartitionOf { schema, .. }
+            | Change::SetRowSecurity { schema, .. }
+            | Change::CreatePolicy { schema, .. }
+            | Change::DropPolicy { schema, .. }
+            | Change::AlterPolicy { schema, .. }
+            | Change::RenamePolicy { schema, .. }
+            | Change::SetObjectComment {
+                object: Commented::Policy { schema, .. },
+                ..
+            } => schema.as_deref(),
             _ => None,
         }
     }
@@ -782,6 +906,52 @@ impl Change {
                 format!("drop domain {}", at(&domain.schema, &domain.name))
             }
             Change::AlterDomain { to, .. } => format!("alter domain {}", at(&to.schema, &to.name)),
+            Change::SetRowSecurity {
+                schema,
+                table,
+                from,
+                to,
+            } => {
+                let mut parts = Vec::new();
+                if from.enabled != to.enabled {
+                    parts.push(if to.enabled { "enable" } else { "disable" });
+                }
+                if from.forced != to.forced {
+                    parts.push(if to.forced { "force" } else { "no force" });
+                }
+                format!(
+                    "{} row-level security on {}",
+                    parts.join(", "),
+                    at(schema, table)
+                )
+            }
+            Change::CreatePolicy {
+                schema,
+                table,
+                policy,
+            } => format!("create policy {} on {}", policy.name, at(schema, table)),
+            Change::DropPolicy {
+                schema,
+                table,
+                policy,
+            } => format!("drop policy {} on {}", policy.name, at(schema, table)),
+            Change::AlterPolicy {
+                schema,
+                table,
+                from,
+                to,
+            } => format!(
+                "alter policy {} on {} ({})",
+                to.name,
+                at(schema, table),
+                policy_delta(from, to)
+            ),
+            Change::RenamePolicy {
+                schema,
+                table,
+                from,
+                to,
+            } => format!("rename policy {from} on {} to {to}", at(schema, table)),
             Change::CreateExtension { extension } => format!("create extension {}", extension.name),
             Change::DropExtension { extension } => format!("drop extension {}", extension.name),
             Change::SetObjectComment { object, to, .. } => match to {
@@ -1043,6 +1213,57 @@ impl Change {
             Change::CreateDomain { domain } => Change::DropDomain { domain },
             Change::DropDomain { domain } => Change::CreateDomain { domain },
             Change::AlterDomain { from, to } => Change::AlterDomain { from: to, to: from },
+            Change::SetRowSecurity {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::SetRowSecurity {
+                schema,
+                table,
+                from: to,
+                to: from,
+            },
+            Change::CreatePolicy {
+                schema,
+                table,
+                policy,
+            } => Change::DropPolicy {
+                schema,
+                table,
+                policy,
+            },
+            Change::DropPolicy {
+                schema,
+                table,
+                policy,
+            } => Change::CreatePolicy {
+                schema,
+                table,
+                policy,
+            },
+            Change::AlterPolicy {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::AlterPolicy {
+                schema,
+                table,
+                from: to,
+                to: from,
+            },
+            Change::RenamePolicy {
+                schema,
+                table,
+                from,
+                to,
+            } => Change::RenamePolicy {
+                schema,
+                table,
+                from: to,
+                to: from,
+            },
             Change::CreateExtension { extension } => Change::DropExtension { extension },
             Change::DropExtension { extension } => Change::CreateExtension { extension },
             Change::SetObjectComment { object, from, to } => Change::SetObjectComment {
@@ -1073,6 +1294,41 @@ pub fn qualify(schema: Option<&str>, name: &str) -> String {
         Some(schema) => format!("{schema}.{name}"),
         None => name.to_string(),
     }
+}
+
+/// Which aspects of a policy differ, as words: `command select -> all, roles, using`.
+pub fn policy_delta(from: &Policy, to: &Policy) -> String {
+    let mut parts = Vec::new();
+    if from.restrictive != to.restrictive {
+        parts.push(
+            if to.restrictive {
+                "permissive -> restrictive"
+            } else {
+                "restrictive -> permissive"
+            }
+            .to_string(),
+        );
+    }
+    if from.command != to.command {
+        parts.push(format!(
+            "command {} -> {}",
+            from.command.as_sql().to_ascii_lowercase(),
+            to.command.as_sql().to_ascii_lowercase()
+        ));
+    }
+    if from.roles != to.roles {
+        parts.push(format!("roles {}", to.roles.join(", ")));
+    }
+    if from.using != to.using {
+        parts.push("using".to_string());
+    }
+    if from.with_check != to.with_check {
+        parts.push("with check".to_string());
+    }
+    if from.comment != to.comment {
+        parts.push("comment".to_string());
+    }
+    parts.join(", ")
 }
 
 /// Which aspects of a column differ, as words: `type TEXT -> INTEGER, not null`.

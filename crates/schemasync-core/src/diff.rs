@@ -5,9 +5,9 @@
 //! only from `renamed_from` hints, never from guessing. Unnamed constraints are matched
 //! by what they are, so they never show as drift.
 
-use crate::change::{Change, Commented};
+use crate::change::{Change, Commented, RowSecurity};
 use crate::model::{
-    Check, Column, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Schema, Table,
+    Check, Column, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Policy, Schema, Table,
     Trigger, Unique, View,
 };
 use crate::sqltext::mentions;
@@ -33,10 +33,11 @@ impl DiffOptions {
 
 /// Computes the ordered changes that turn `current` into `desired`.
 ///
-/// Order: triggers and views that go or change are dropped first, then constraints and
-/// indexes that go; tables are renamed, created (referenced tables first), altered and
-/// dropped (referencing tables first); then constraints and indexes are added, and
-/// virtual tables, views (in dependency order) and triggers are created.
+/// Order: policies that go or change kind are dropped first, then triggers and views
+/// that go or change, then constraints and indexes that go; tables are renamed, created
+/// (referenced tables first), altered and dropped (referencing tables first); then
+/// constraints and indexes are added, and virtual tables, views (in dependency order),
+/// triggers and policies are created, and row-level security is switched.
 ///
 /// ```
 /// use schemasync_core::{diff, Column, DiffOptions, Schema, Table};
@@ -100,6 +101,8 @@ impl<'a> Differ<'a> {
             .collect();
 
         let mut out = Vec::new();
+        let (drop_policies, create_policies) = self.diff_policies(&pairs);
+        out.extend(drop_policies);
         let (drop_triggers, create_triggers) = self.diff_triggers();
         let (drop_views, create_views) = self.diff_views();
         let (drop_virtual, create_virtual) = self.diff_virtual_tables();
@@ -160,6 +163,7 @@ impl<'a> Differ<'a> {
             created_tables.push(Change::CreateTable {
                 table: Table {
                     indexes: Vec::new(),
+                    policies: Vec::new(),
                     ..table.clone()
                 },
             });
@@ -203,6 +207,7 @@ impl<'a> Differ<'a> {
         out.extend(create_views);
         out.extend(catalog.after_created_views);
         out.extend(create_triggers);
+        out.extend(create_policies);
         out.extend(comments);
         out.extend(catalog.after_tables);
         out
@@ -970,6 +975,124 @@ impl<'a> Differ<'a> {
         (drops, creates)
     }
 
+    /// Policies and row-level security of every desired table. The drops go first of
+    /// all (a policy that reads a column, view or function would keep it from being
+    /// dropped or changed); renames, creates, alterations and comments go after every
+    /// table, view and trigger change (a policy may read any of them), and row-level
+    /// security is switched last, once the policies it enforces are there. Policies of
+    /// a table whose dependents are recreated ([`diff_recreating`]) are dropped and
+    /// created again: PostgreSQL refuses to drop or retype a column a policy reads.
+    fn diff_policies(&self, pairs: &[TablePair<'_>]) -> (Vec<Change>, Vec<Change>) {
+        let mut drops = Vec::new();
+        let mut renames = Vec::new();
+        let mut creates = Vec::new();
+        let mut row_security = Vec::new();
+        for pair in pairs {
+            let desired = pair.desired;
+            let schema = desired.schema.clone();
+            let table = desired.name.clone();
+            let create = |policy: &Policy| Change::CreatePolicy {
+                schema: schema.clone(),
+                table: table.clone(),
+                policy: policy.clone(),
+            };
+            let Some(current) = pair.current else {
+                creates.extend(desired.policies.iter().map(create));
+                continue;
+            };
+            let recreated = self.recreate.iter().any(|t| {
+                self.options.same_name(t, &current.name) || self.options.same_name(t, &table)
+            });
+            let mut kept: Vec<&Policy> = Vec::new();
+            for wanted in &desired.policies {
+                let available = |p: &&Policy| !kept.iter().any(|k| std::ptr::eq(*k, *p));
+                let by_name = current
+                    .policies
+                    .iter()
+                    .filter(available)
+                    .find(|p| self.options.same_name(&p.name, &wanted.name));
+                let by_hint = wanted
+                    .renamed_from
+                    .as_deref()
+                    .filter(|old| {
+                        !desired
+                            .policies
+                            .iter()
+                            .any(|p| self.options.same_name(&p.name, old))
+                    })
+                    .and_then(|old| {
+                        current
+                            .policies
+                            .iter()
+                            .filter(available)
+                            .find(|p| self.options.same_name(&p.name, old))
+                    });
+                let existing = match by_name.or(by_hint) {
+                    Some(existing) if !recreated => existing,
+                    _ => {
+                        creates.push(create(wanted));
+                        continue;
+                    }
+                };
+                kept.push(existing);
+                if !self.options.same_name(&existing.name, &wanted.name) {
+                    renames.push(Change::RenamePolicy {
+                        schema: schema.clone(),
+                        table: table.clone(),
+                        from: existing.name.clone(),
+                        to: wanted.name.clone(),
+                    });
+                }
+                let renamed = Policy {
+                    name: wanted.name.clone(),
+                    ..existing.clone()
+                };
+                if !renamed.same_definition(wanted) {
+                    creates.push(Change::AlterPolicy {
+                        schema: schema.clone(),
+                        table: table.clone(),
+                        from: renamed,
+                        to: Policy {
+                            renamed_from: None,
+                            ..wanted.clone()
+                        },
+                    });
+                } else if existing.comment != wanted.comment {
+                    creates.push(Change::SetObjectComment {
+                        object: Commented::Policy {
+                            schema: schema.clone(),
+                            table: table.clone(),
+                            policy: wanted.clone(),
+                        },
+                        from: existing.comment.clone(),
+                        to: wanted.comment.clone(),
+                    });
+                }
+            }
+            for policy in &current.policies {
+                if !kept.iter().any(|k| std::ptr::eq(*k, policy)) {
+                    drops.push(Change::DropPolicy {
+                        schema: current.schema.clone(),
+                        table: current.name.clone(),
+                        policy: policy.clone(),
+                    });
+                }
+            }
+            let (from, to) = (RowSecurity::of(current), RowSecurity::of(desired));
+            if from != to {
+                row_security.push(Change::SetRowSecurity {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    from,
+                    to,
+                });
+            }
+        }
+        renames.extend(creates);
+        renames.extend(row_security);
+        (drops, renames)
+    }
+
     /// Whether a domain's CHECKs or default call a function the diff creates.
     fn calls_new_function(&self, domain: &Domain) -> bool {
         let texts: Vec<&str> = domain
@@ -1576,6 +1699,81 @@ mod tests {
                 "add column t.y",
                 "create view v",
                 "create trigger tr"
+            ]
+        );
+    }
+
+    fn policy(name: &str, using: &str) -> Policy {
+        Policy {
+            name: name.into(),
+            restrictive: false,
+            command: Default::default(),
+            roles: vec![crate::model::PUBLIC_ROLE.into()],
+            using: Some(using.into()),
+            with_check: None,
+            comment: None,
+            renamed_from: None,
+        }
+    }
+
+    #[test]
+    fn policies_drop_first_and_come_after_views_renamed_altered_then_enforced() {
+        let mut current = table("t", &["a", "b"]);
+        current.policies = vec![policy("gone", "a = 1"), policy("old", "a = 2")];
+        let view = View {
+            schema: None,
+            name: "v".into(),
+            columns: vec![],
+            definition: "SELECT c FROM t".into(),
+            materialized: false,
+            comment: None,
+            indexes: Vec::new(),
+        };
+        let mut desired = table("t", &["a", "b", "c"]);
+        desired.row_security = true;
+        desired.policies = vec![
+            Policy {
+                renamed_from: Some("old".into()),
+                ..policy("new", "c = 2")
+            },
+            policy("added", "b = 1"),
+        ];
+        let desired = Schema {
+            tables: vec![desired],
+            views: vec![view],
+            ..Schema::default()
+        };
+        let changes = diff(
+            &schema(vec![current.clone()]),
+            &desired,
+            &DiffOptions::default(),
+        );
+        assert_eq!(
+            described(&changes),
+            [
+                "drop policy gone on t",
+                "add column t.c",
+                "create view v",
+                "rename policy old on t to new",
+                "alter policy new on t (using)",
+                "create policy added on t",
+                "enable row-level security on t",
+            ]
+        );
+        // A table whose dependents are recreated gets its policies back around the change.
+        let recreated = diff_recreating(
+            &schema(vec![current.clone()]),
+            &schema(vec![current]),
+            &DiffOptions::default(),
+            &["t".into()],
+        );
+        assert_eq!(
+            described(&recreated),
+            [
+                "drop policy gone on t",
+                "drop policy old on t",
+                "create policy gone on t",
+                "create policy old on t",
             ]
         );
     }

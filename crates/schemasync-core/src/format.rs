@@ -364,6 +364,17 @@ fn validate_table(schema: &Schema, table: &Table, label: &str, indexes: &mut Nam
             }
         }
     }
+    let mut policies = Names::default();
+    for (position, policy) in table.policies.iter().enumerate() {
+        check_name(label, "policy ", &policy.name)?;
+        let policy_label = named("policy", None, &policy.name, position);
+        if policies.insert(None, &policy.name, &policy_label).is_some() {
+            return invalid(format!("{label}: {policy_label} is declared twice"));
+        }
+        for role in &policy.roles {
+            check_name(label, &format!("{policy_label} role "), role)?;
+        }
+    }
     Ok(())
 }
 
@@ -515,6 +526,18 @@ mod tests {
         };
         users.comment = Some("people who log in".into());
         users.renamed_from = Some("accounts".into());
+        users.row_security = true;
+        users.force_row_security = true;
+        users.policies = vec![Policy {
+            name: "users_own_row".into(),
+            restrictive: true,
+            command: PolicyCommand::Update,
+            roles: vec!["app_user".into()],
+            using: Some("(id = 1)".into()),
+            with_check: Some("(email <> '')".into()),
+            comment: Some("a user edits only their own row".into()),
+            renamed_from: Some("users_self".into()),
+        }];
         let mut people = Table::new("people");
         people.columns.push(Column::new("id", "bigint"));
         Schema {

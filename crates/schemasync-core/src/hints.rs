@@ -1,4 +1,5 @@
-//! Rename hints: which table, column or index used to have another name (SPEC §3).
+//! Rename hints: which table, column, index or policy used to have another name
+//! (SPEC §3).
 //!
 //! This module owns finding hints in SQL text (`-- schemasync: renamed_from=old`,
 //! sqldef's `-- @renamed from=old` and `/* @renamed from=old */`), collecting them from a
@@ -13,7 +14,8 @@
 //! - a table: the lines from `CREATE TABLE` to its name and the `(` that opens its body;
 //! - a column: the lines of a column definition inside a `CREATE TABLE` body, from its
 //!   name to the `,` that ends it (or its last token before the closing `)`);
-//! - an index: the lines of a `CREATE [UNIQUE] INDEX name … ;` statement.
+//! - an index: the lines of a `CREATE [UNIQUE] INDEX name … ;` statement;
+//! - a policy: the lines of a `CREATE POLICY name ON table … ;` statement (PostgreSQL).
 //!
 //! When several objects share the line, the hint belongs to the last one that starts
 //! before the comment (`CREATE TABLE t ( -- …` is the table's; `a int, -- …` the
@@ -56,6 +58,17 @@ pub struct IndexRename {
     pub from: String,
 }
 
+/// A policy's previous name (on the same table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRename {
+    /// The table the policy is on, by its name in the desired schema.
+    pub table: String,
+    /// The policy's name in the desired schema.
+    pub policy: String,
+    /// Its previous name.
+    pub from: String,
+}
+
 /// A rename hint that names no table, column or index, so it cannot be applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IgnoredHint {
@@ -76,7 +89,9 @@ pub struct RenameHints {
     pub columns: Vec<ColumnRename>,
     /// Renamed indexes.
     pub indexes: Vec<IndexRename>,
-    /// Hints found in SQL text that belong to no table, column or index definition, or
+    /// Renamed policies.
+    pub policies: Vec<PolicyRename>,
+    /// Hints found in SQL text that belong to no table, column, index or policy definition, or
     /// that give no old name; the caller may warn about them.
     pub ignored: Vec<IgnoredHint>,
 }
@@ -93,6 +108,7 @@ enum Target {
     Table(String),
     Column { table: String, column: String },
     Index(String),
+    Policy { table: String, policy: String },
 }
 
 /// An object definition and the lines it occupies for hint purposes.
@@ -146,8 +162,13 @@ impl RenameHints {
                     from,
                 }),
                 Some(Target::Index(index)) => hints.indexes.push(IndexRename { index, from }),
+                Some(Target::Policy { table, policy }) => hints.policies.push(PolicyRename {
+                    table,
+                    policy,
+                    from,
+                }),
                 None => hints.ignored.push(ignore(
-                    "it is not on the line of a table, column or index definition",
+                    "it is not on the line of a table, column, index or policy definition",
                 )),
             }
         }
@@ -182,13 +203,25 @@ impl RenameHints {
                     });
                 }
             }
+            for policy in &table.policies {
+                if let Some(from) = &policy.renamed_from {
+                    hints.policies.push(PolicyRename {
+                        table: table.name.clone(),
+                        policy: policy.name.clone(),
+                        from: from.clone(),
+                    });
+                }
+            }
         }
         hints
     }
 
     /// Whether there is no hint to apply.
     pub fn is_empty(&self) -> bool {
-        self.tables.is_empty() && self.columns.is_empty() && self.indexes.is_empty()
+        self.tables.is_empty()
+            && self.columns.is_empty()
+            && self.indexes.is_empty()
+            && self.policies.is_empty()
     }
 
     /// Sets `renamed_from` on the objects the hints name.
@@ -250,6 +283,24 @@ impl RenameHints {
                 }
                 let (t, i) = positions[k];
                 schema.tables[t].indexes[i].renamed_from = Some(hint.from.clone());
+            }
+        }
+        for hint in &self.policies {
+            let Some(t) = find_name(schema.tables.iter().map(|t| &t.name), &hint.table, ci) else {
+                continue;
+            };
+            let table = &mut schema.tables[t];
+            let names = || table.policies.iter().map(|p| &p.name);
+            if let Some(p) = find_name(names(), &hint.policy, ci) {
+                if still_there(names(), &hint.from, ci, p) {
+                    return contradiction(
+                        "policy",
+                        &hint.policy,
+                        &hint.from,
+                        &format!("table {}", hint.table),
+                    );
+                }
+                table.policies[p].renamed_from = Some(hint.from.clone());
             }
         }
         Ok(())
@@ -401,6 +452,10 @@ fn statement(tokens: &[&Spanned<'_>], definitions: &mut Vec<Definition>) {
     {
         i += 1;
     }
+    if tokens.get(i).is_some_and(|t| is_word(&t.token, "policy")) {
+        policy(tokens, i + 1, definitions);
+        return;
+    }
     let is_table = tokens.get(i).is_some_and(|t| is_word(&t.token, "table"));
     let is_index = tokens.get(i).is_some_and(|t| is_word(&t.token, "index"));
     if !is_table && !is_index {
@@ -417,23 +472,11 @@ fn statement(tokens: &[&Spanned<'_>], definitions: &mut Vec<Definition>) {
     if tokens.get(i).is_some_and(|t| is_word(&t.token, "if")) {
         i += 3; // IF NOT EXISTS
     }
-    // A qualified name: ident ( "." ident )*; the last part is the object's name.
-    let Some(mut name) = tokens.get(i).and_then(|t| identifier(&t.token)) else {
+    let Some((name, name_at)) = qualified_name(tokens, i) else {
         return;
     };
-    if is_index && name.eq_ignore_ascii_case("on") {
+    if is_index && name_at == i && name.eq_ignore_ascii_case("on") {
         return; // PostgreSQL's unnamed CREATE INDEX ON t (…)
-    }
-    let mut name_at = i;
-    while tokens.get(i + 1).is_some_and(|t| is_other(&t.token, ".")) {
-        match tokens.get(i + 2).and_then(|t| identifier(&t.token)) {
-            Some(part) => {
-                name = part;
-                i += 2;
-                name_at = i;
-            }
-            None => break,
-        }
     }
     let last = tokens.last().map_or(first.line, |t| t.line);
     if is_index {
@@ -455,6 +498,45 @@ fn statement(tokens: &[&Spanned<'_>], definitions: &mut Vec<Definition>) {
     if body.is_some() {
         columns(&name, &tokens[name_at + 2..], definitions);
     }
+}
+
+/// The last part of the qualified name at `tokens[at]` (`a.b` gives `b`) and the
+/// position of that part.
+fn qualified_name(tokens: &[&Spanned<'_>], mut at: usize) -> Option<(String, usize)> {
+    let mut name = identifier(&tokens.get(at)?.token)?;
+    while tokens.get(at + 1).is_some_and(|t| is_other(&t.token, ".")) {
+        match tokens.get(at + 2).and_then(|t| identifier(&t.token)) {
+            Some(part) => {
+                name = part;
+                at += 2;
+            }
+            None => break,
+        }
+    }
+    Some((name, at))
+}
+
+/// Adds the policy of `CREATE POLICY name ON table …` (`name_at` is where its name is).
+fn policy(tokens: &[&Spanned<'_>], name_at: usize, definitions: &mut Vec<Definition>) {
+    let Some(policy) = tokens.get(name_at).and_then(|t| identifier(&t.token)) else {
+        return;
+    };
+    if !tokens
+        .get(name_at + 1)
+        .is_some_and(|t| is_word(&t.token, "on"))
+    {
+        return;
+    }
+    let (Some(first), Some((table, _))) = (tokens.first(), qualified_name(tokens, name_at + 2))
+    else {
+        return;
+    };
+    definitions.push(Definition {
+        target: Target::Policy { table, policy },
+        offset: first.offset,
+        first_line: first.line,
+        last_line: tokens.last().map_or(first.line, |t| t.line),
+    });
 }
 
 /// Adds the column definitions of a table body (`tokens` starts after its `(`).
@@ -664,14 +746,64 @@ mod tests {
             [
                 (
                     3,
-                    "it is not on the line of a table, column or index definition"
+                    "it is not on the line of a table, column, index or policy definition"
                 ),
                 (5, "it gives no old name"),
                 (
                     6,
-                    "it is not on the line of a table, column or index definition"
+                    "it is not on the line of a table, column, index or policy definition"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_hint_inside_create_policy_renames_the_policy_on_its_table() {
+        let hints = RenameHints::from_sql(
+            "CREATE POLICY own_rows ON app.\"Users\" -- schemasync: renamed_from=mine\n  \
+             FOR SELECT USING (true);\n\
+             CREATE POLICY p ON t USING (true); /* @renamed from=q */",
+        );
+        assert_eq!(
+            hints.policies,
+            [
+                PolicyRename {
+                    table: "Users".into(),
+                    policy: "own_rows".into(),
+                    from: "mine".into()
+                },
+                PolicyRename {
+                    table: "t".into(),
+                    policy: "p".into(),
+                    from: "q".into()
+                }
+            ]
+        );
+        assert!(hints.tables.is_empty() && hints.ignored.is_empty());
+        let mut schema = Schema {
+            tables: vec![Table {
+                policies: vec![crate::model::Policy {
+                    name: "p".into(),
+                    restrictive: false,
+                    command: Default::default(),
+                    roles: vec![crate::model::PUBLIC_ROLE.into()],
+                    using: Some("true".into()),
+                    with_check: None,
+                    comment: None,
+                    renamed_from: None,
+                }],
+                ..Table::new("t")
+            }],
+            ..Schema::default()
+        };
+        hints.apply(&mut schema, false).unwrap();
+        assert_eq!(
+            schema.tables[0].policies[0].renamed_from.as_deref(),
+            Some("q")
+        );
+        assert_eq!(
+            RenameHints::from_model(&schema).policies,
+            hints.policies[1..]
         );
     }
 
@@ -721,6 +853,7 @@ mod tests {
                 tables: vec![table("users", "people")],
                 columns: vec![column("users", "Email", "mail")],
                 indexes: vec![index("ix_users_email", "ix_mail")],
+                policies: vec![],
                 ignored: vec![],
             }
         );

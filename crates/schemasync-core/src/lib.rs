@@ -30,7 +30,7 @@ pub mod sqltext;
 
 pub use backup::backup_path;
 pub use builder::SchemaBuilder;
-pub use change::{qualify, Change, Commented};
+pub use change::{qualify, Change, Commented, RowSecurity};
 pub use diff::{diff, diff_recreating, DiffOptions};
 pub use driver::{ApplyOptions, ApplyReport, Driver, Progress, Status, TableStatus};
 pub use error::{Error, Result};
@@ -38,8 +38,9 @@ pub use format::{json_schema, parse_schema, render_schema, SchemaFormat};
 pub use hints::RenameHints;
 pub use model::{
     Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
-    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction,
-    Schema, Sequence, Table, TableOptions, Trigger, Unique, View, VirtualTable,
+    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, Policy, PolicyCommand,
+    PrimaryKey, ReferentialAction, Schema, Sequence, Table, TableOptions, Trigger, Unique, View,
+    VirtualTable, PUBLIC_ROLE,
 };
 pub use naming::NamingConvention;
 pub use plan::{DataCheck, Dialect, Hazard, HazardKind, Plan, Step};

@@ -229,9 +229,110 @@ pub struct Table {
     /// For a partition (PostgreSQL): the partitioned table it belongs to and its bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_of: Option<PartitionOf>,
+    /// Row-level security is enabled (PostgreSQL `ENABLE ROW LEVEL SECURITY`): roles
+    /// other than the owner see and change only the rows its policies allow.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub row_security: bool,
+    /// Row-level security applies to the table's owner too (PostgreSQL `FORCE ROW LEVEL
+    /// SECURITY`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub force_row_security: bool,
+    /// Row-level security policies (PostgreSQL), by name. A partition has its own: a
+    /// parent's policies are not inherited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
     /// Rename hint: the table's previous name. Never guessed, never compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+}
+
+/// A row-level security policy on a table (PostgreSQL `CREATE POLICY`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Policy name (unique per table).
+    pub name: String,
+    /// `AS RESTRICTIVE` (every restrictive policy must pass) rather than the default
+    /// `AS PERMISSIVE` (any permissive policy may let a row through).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub restrictive: bool,
+    /// The command it applies to.
+    #[serde(default, skip_serializing_if = "PolicyCommand::is_default")]
+    pub command: PolicyCommand,
+    /// The roles it applies to, by name, sorted; `public` (every role) by default.
+    #[serde(default = "public_roles", skip_serializing_if = "is_public")]
+    pub roles: Vec<String>,
+    /// Which existing rows are visible or may be changed (`USING (…)`), as the server
+    /// prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
+    /// Which new rows may be written (`WITH CHECK (…)`), as the server prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_check: Option<String>,
+    /// Comment on the policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Rename hint: the policy's previous name on the same table. Never guessed, never
+    /// compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+impl Policy {
+    /// Whether two policies are the same definition, comments and hints aside.
+    pub fn same_definition(&self, other: &Policy) -> bool {
+        let bare = |p: &Policy| Policy {
+            comment: None,
+            renamed_from: None,
+            ..p.clone()
+        };
+        bare(self) == bare(other)
+    }
+}
+
+/// The role name that means every role (PostgreSQL `PUBLIC`).
+pub const PUBLIC_ROLE: &str = "public";
+
+fn public_roles() -> Vec<String> {
+    vec![PUBLIC_ROLE.to_string()]
+}
+
+fn is_public(roles: &[String]) -> bool {
+    roles == [PUBLIC_ROLE]
+}
+
+/// The command a policy applies to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyCommand {
+    /// Every command (the default).
+    #[default]
+    All,
+    /// `SELECT`.
+    Select,
+    /// `INSERT`.
+    Insert,
+    /// `UPDATE`.
+    Update,
+    /// `DELETE`.
+    Delete,
+}
+
+impl PolicyCommand {
+    /// The SQL word for the command.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            PolicyCommand::All => "ALL",
+            PolicyCommand::Select => "SELECT",
+            PolicyCommand::Insert => "INSERT",
+            PolicyCommand::Update => "UPDATE",
+            PolicyCommand::Delete => "DELETE",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == PolicyCommand::All
+    }
 }
 
 /// Where a partition belongs (PostgreSQL declarative partitioning).
@@ -665,6 +766,9 @@ impl Schema {
             }
             for index in &mut table.indexes {
                 index.renamed_from = None;
+            }
+            for policy in &mut table.policies {
+                policy.renamed_from = None;
             }
         }
         self

@@ -14,8 +14,8 @@ use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
     Check, Column, Commented, Deferrable, Domain, EnumType, Extension, ForeignKey, Function,
-    Identity, Index, IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction, Schema,
-    Sequence, Table, Unique, View,
+    Identity, Index, IndexPart, Namespace, PartitionOf, Policy, PrimaryKey, ReferentialAction,
+    RowSecurity, Schema, Sequence, Table, Unique, View, PUBLIC_ROLE,
 };
 
 /// Turns off function-body validation for the rest of the current transaction, so a
@@ -44,7 +44,8 @@ fn ident_list(names: &[String]) -> String {
 /// defaults, CHECKs and generated columns may call them), tables (no foreign keys),
 /// sequence ownership, NOT VALID checks, foreign keys, functions whose signature or
 /// SQL-standard body names a table, indexes, views (each after the views it reads),
-/// functions that name a view, triggers and comments. Function statements turn
+/// functions that name a view, triggers, policies (with their comments) and row-level
+/// security, and comments. Function statements turn
 /// `check_function_bodies` off for their own transaction, so string bodies may read
 /// tables created later.
 pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
@@ -186,6 +187,30 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
             ),
             trigger.definition.clone(),
         ));
+    }
+    for table in &schema.tables {
+        let name = label_name(table.schema.as_deref(), &table.name);
+        for policy in &table.policies {
+            let commented = Commented::Policy {
+                schema: table.schema.clone(),
+                table: table.name.clone(),
+                policy: policy.clone(),
+            };
+            for sql in created_with_comment(
+                create_policy(table.schema.as_deref(), &table.name, policy),
+                &commented,
+            ) {
+                out.push((format!("policy {} on {name}", policy.name), sql));
+            }
+        }
+        for sql in row_security(
+            table.schema.as_deref(),
+            &table.name,
+            RowSecurity::default(),
+            RowSecurity::of(table),
+        ) {
+            out.push((format!("row-level security on {name}"), sql));
+        }
     }
     out.extend(comments(schema));
     out
@@ -606,9 +631,127 @@ pub(crate) fn view_indexes(view: &View) -> Vec<String> {
         .collect()
 }
 
-/// `COMMENT ON` a schema, type, domain, routine or view (`None` removes the comment).
+/// `ALTER TABLE … ENABLE|DISABLE ROW LEVEL SECURITY` and `… [NO] FORCE ROW LEVEL
+/// SECURITY`, for what differs between `from` and `to`.
+pub(crate) fn row_security(
+    schema: Option<&str>,
+    table: &str,
+    from: RowSecurity,
+    to: RowSecurity,
+) -> Vec<String> {
+    let target = qualified(schema, table);
+    let mut sql = Vec::new();
+    if from.enabled != to.enabled {
+        let verb = if to.enabled { "ENABLE" } else { "DISABLE" };
+        sql.push(format!("ALTER TABLE {target} {verb} ROW LEVEL SECURITY"));
+    }
+    if from.forced != to.forced {
+        let verb = if to.forced { "FORCE" } else { "NO FORCE" };
+        sql.push(format!("ALTER TABLE {target} {verb} ROW LEVEL SECURITY"));
+    }
+    sql
+}
+
+/// The roles of a policy: `PUBLIC`, or the role names quoted.
+fn policy_roles(policy: &Policy) -> String {
+    if policy.roles.is_empty() || policy.roles.iter().any(|r| r == PUBLIC_ROLE) {
+        "PUBLIC".to_string()
+    } else {
+        ident_list(&policy.roles)
+    }
+}
+
+/// `CREATE POLICY … ON table AS PERMISSIVE|RESTRICTIVE FOR command TO roles [USING (…)]
+/// [WITH CHECK (…)]`.
+pub(crate) fn create_policy(schema: Option<&str>, table: &str, policy: &Policy) -> String {
+    let mut sql = format!(
+        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+        quote_ident(&policy.name),
+        qualified(schema, table),
+        if policy.restrictive {
+            "RESTRICTIVE"
+        } else {
+            "PERMISSIVE"
+        },
+        policy.command.as_sql(),
+        policy_roles(policy)
+    );
+    if let Some(using) = &policy.using {
+        sql.push_str(&format!(" USING ({using})"));
+    }
+    if let Some(check) = &policy.with_check {
+        sql.push_str(&format!(" WITH CHECK ({check})"));
+    }
+    sql
+}
+
+/// `ALTER POLICY … ON table [TO roles] [USING (…)] [WITH CHECK (…)]` with what differs
+/// between `from` and `to`; `None` when PostgreSQL cannot make the change in place (the
+/// command or kind changes, or an expression is removed): the policy is recreated.
+pub(crate) fn alter_policy(
+    schema: Option<&str>,
+    table: &str,
+    from: &Policy,
+    to: &Policy,
+) -> Option<String> {
+    let removed = |a: &Option<String>, b: &Option<String>| a.is_some() && b.is_none();
+    if from.command != to.command
+        || from.restrictive != to.restrictive
+        || removed(&from.using, &to.using)
+        || removed(&from.with_check, &to.with_check)
+    {
+        return None;
+    }
+    let mut sql = format!(
+        "ALTER POLICY {} ON {}",
+        quote_ident(&to.name),
+        qualified(schema, table)
+    );
+    if from.roles != to.roles {
+        sql.push_str(&format!(" TO {}", policy_roles(to)));
+    }
+    if let (true, Some(using)) = (from.using != to.using, &to.using) {
+        sql.push_str(&format!(" USING ({using})"));
+    }
+    if let (true, Some(check)) = (from.with_check != to.with_check, &to.with_check) {
+        sql.push_str(&format!(" WITH CHECK ({check})"));
+    }
+    Some(sql)
+}
+
+/// `DROP POLICY … ON table`.
+pub(crate) fn drop_policy(schema: Option<&str>, table: &str, name: &str) -> String {
+    format!(
+        "DROP POLICY {} ON {}",
+        quote_ident(name),
+        qualified(schema, table)
+    )
+}
+
+/// `ALTER POLICY … ON table RENAME TO …`.
+pub(crate) fn rename_policy(schema: Option<&str>, table: &str, from: &str, to: &str) -> String {
+    format!(
+        "ALTER POLICY {} ON {} RENAME TO {}",
+        quote_ident(from),
+        qualified(schema, table),
+        quote_ident(to)
+    )
+}
+
+/// `COMMENT ON` a schema, type, domain, routine, view or policy (`None` removes the
+/// comment).
 pub(crate) fn comment_on_object(object: &Commented, comment: Option<&str>) -> String {
     match object {
+        Commented::Policy {
+            schema,
+            table,
+            policy,
+        } => format!(
+            "COMMENT ON POLICY {} ON {} IS {}",
+            quote_ident(&policy.name),
+            qualified(schema.as_deref(), table),
+            comment_literal(comment)
+        ),
         Commented::Namespace(namespace) => comment_on_schema(&namespace.name, comment),
         Commented::Enum(enum_type) => comment_on_enum(enum_type, comment),
         Commented::Function(function) => comment_on_function(function, comment),

@@ -4,6 +4,7 @@
 use crate::scratch::{url_with_database, ScratchGuard};
 use crate::{apply, backup, ddl, introspect, planner, scratch};
 use postgres::{Client, NoTls};
+use schemasync_core::sqltext::{lex, Token};
 use schemasync_core::{
     ApplyOptions, ApplyReport, Dialect, DiffOptions, Driver, Error, Plan, Result, Schema, Status,
     TableStatus,
@@ -69,9 +70,67 @@ fn normalize_sql_in(client: &mut Client, sql: &str) -> Result<Schema> {
     client
         .batch_execute(&scratch::without_concurrently(sql))
         .map_err(|e| {
-            Error::InvalidSchema(format!("the SQL fails in PostgreSQL: {}", pg_message(&e)))
+            let missing_role = e
+                .as_db_error()
+                .filter(|db| db.code() == &postgres::error::SqlState::UNDEFINED_OBJECT)
+                .and_then(|db| {
+                    db.message()
+                        .strip_prefix("role \"")?
+                        .strip_suffix("\" does not exist")
+                })
+                .and_then(|role| policy_naming(sql, role))
+                .map(|policy| {
+                    format!(
+                        " (named by {policy}; schemasync does not manage roles: create it first)"
+                    )
+                })
+                .unwrap_or_default();
+            Error::InvalidSchema(format!(
+                "the SQL fails in PostgreSQL: {}{missing_role}",
+                pg_message(&e)
+            ))
         })?;
     introspect::introspect(client)
+}
+
+/// The first `CREATE POLICY` or `ALTER POLICY` statement of `sql` that names `role`, as
+/// `policy p on t`, so an error about a missing role can say where it comes from.
+fn policy_naming(sql: &str, role: &str) -> Option<String> {
+    let tokens: Vec<Token<'_>> = lex(sql)
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Space | Token::Comment(_)))
+        .collect();
+    let word = |token: Option<&Token<'_>>, wanted: &str| matches!(token, Some(Token::Word(w)) if w.eq_ignore_ascii_case(wanted));
+    let name = |token: Option<&Token<'_>>| match token {
+        Some(Token::Word(w)) => Some(w.to_ascii_lowercase()),
+        Some(Token::QuotedIdent(ident)) => Some(ident.clone()),
+        _ => None,
+    };
+    (0..tokens.len()).find_map(|i| {
+        let starts = (word(tokens.get(i), "create") || word(tokens.get(i), "alter"))
+            && word(tokens.get(i + 1), "policy")
+            && word(tokens.get(i + 3), "on");
+        if !starts {
+            return None;
+        }
+        let end = (i..tokens.len())
+            .find(|&j| tokens[j] == Token::Other(";"))
+            .unwrap_or(tokens.len());
+        let names_role = (i + 4..end).any(|j| name(tokens.get(j)).as_deref() == Some(role));
+        let mut table = vec![name(tokens.get(i + 4)).unwrap_or_default()];
+        let mut at = i + 4;
+        while tokens.get(at + 1) == Some(&Token::Other(".")) {
+            table.extend(name(tokens.get(at + 2)));
+            at += 2;
+        }
+        names_role.then(|| {
+            format!(
+                "policy {} on {}",
+                name(tokens.get(i + 2)).unwrap_or_default(),
+                table.join(".")
+            )
+        })
+    })
 }
 
 /// Wraps a `postgres` error as a schemasync error saying what we were doing, with the
@@ -293,5 +352,25 @@ impl Driver for PgDriver {
             properties: vec![("server_version".to_string(), version)],
             tables,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::policy_naming;
+
+    #[test]
+    fn a_missing_role_is_traced_to_the_policy_that_names_it() {
+        let sql = "CREATE TABLE t (a int);\nCREATE POLICY p ON t TO alice USING (true);\n\
+                   CREATE POLICY \"Q\" ON app.t AS RESTRICTIVE TO \"Ghost\", bob;";
+        assert_eq!(
+            policy_naming(sql, "alice").as_deref(),
+            Some("policy p on t")
+        );
+        assert_eq!(
+            policy_naming(sql, "Ghost").as_deref(),
+            Some("policy Q on app.t")
+        );
+        assert_eq!(policy_naming(sql, "carol"), None);
     }
 }

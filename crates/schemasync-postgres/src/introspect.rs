@@ -11,7 +11,9 @@
 //! namespace (`schema: None`) and never listed in `namespaces`. A partitioned table
 //! carries its key (`pg_get_partkeydef`), a partition its parent and bound
 //! (`pg_get_expr(relpartbound)`); what a partition inherits from its parent (keys,
-//! foreign keys, CHECKs, indexes, triggers) is read on the parent only. Introspection never writes and never decides what a change
+//! foreign keys, CHECKs, indexes, triggers) is read on the parent only. Row-level
+//! security (`relrowsecurity`, `relforcerowsecurity`) and policies (`pg_policy`, one
+//! query; expressions by `pg_get_expr`) belong to each relation, partitions included. Introspection never writes and never decides what a change
 //! should be. It sets `search_path = public` and `jit = off` (compiling costs more than
 //! these queries take) for its own queries and restores the session's values afterwards.
 //! It needs PostgreSQL 12 or later (`attgenerated`).
@@ -44,8 +46,9 @@ use postgres::{GenericClient, Row};
 use schemasync_core::sqltext::fold_whitespace;
 use schemasync_core::{
     Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
-    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, PrimaryKey, ReferentialAction,
-    Result, Schema, Sequence, Table, Trigger, Unique, View,
+    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, Policy, PolicyCommand,
+    PrimaryKey, ReferentialAction, Result, Schema, Sequence, Table, Trigger, Unique, View,
+    PUBLIC_ROLE,
 };
 use std::collections::HashMap;
 
@@ -145,6 +148,7 @@ fn read_schema(client: &mut impl GenericClient) -> Result<Schema> {
     read_columns(client, &table_oids, &position, &mut tables)?;
     read_constraints(client, &table_oids, &position, &mut tables)?;
     read_indexes(client, &table_oids, &position, &mut tables)?;
+    read_policies(client, &table_oids, &position, &mut tables)?;
     schema.tables = tables;
     schema.sequences = read_sequences(client)?;
     let (view_oids, mut views) = read_views(client)?;
@@ -235,7 +239,8 @@ fn read_tables(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<Table>)
     let sql = format!(
         "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
            CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
-           pn.nspname::text, p.relname::text, pg_get_expr(c.relpartbound, c.oid) \
+           pn.nspname::text, p.relname::text, pg_get_expr(c.relpartbound, c.oid), \
+           c.relrowsecurity, c.relforcerowsecurity \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition \
          LEFT JOIN pg_class p ON p.oid = i.inhparent \
@@ -263,10 +268,55 @@ fn read_tables(client: &mut impl GenericClient) -> Result<(Vec<u32>, Vec<Table>)
                 }),
                 None => None,
             },
+            row_security: get(&row, 8)?,
+            force_row_security: get(&row, 9)?,
             ..Table::default()
         });
     }
     Ok((oids, tables))
+}
+
+/// Row-level security policies of every table, by name. Each relation has its own (a
+/// partition does not inherit its parent's), so they are read on every table; roles by
+/// name, sorted, `public` for PUBLIC (role 0).
+fn read_policies(
+    client: &mut impl GenericClient,
+    oids: &[u32],
+    position: &HashMap<u32, usize>,
+    tables: &mut [Table],
+) -> Result<()> {
+    let sql = format!(
+        "SELECT p.polrelid, p.polname::text, NOT p.polpermissive, p.polcmd::text, \
+           ARRAY(SELECT CASE WHEN u.role = 0 THEN '{PUBLIC_ROLE}' \
+                             ELSE pg_get_userbyid(u.role)::text END \
+                 FROM unnest(p.polroles) AS u(role) ORDER BY 1), \
+           pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
+           obj_description(p.oid, 'pg_policy') \
+         FROM pg_policy p WHERE p.polrelid = ANY($1) ORDER BY p.polrelid, p.polname"
+    );
+    for row in query(client, "policies", &sql, &[&oids])? {
+        let Some(table) = table_of(&row, position, tables)? else {
+            continue;
+        };
+        let command: String = get(&row, 3)?;
+        table.policies.push(Policy {
+            name: get(&row, 1)?,
+            restrictive: get(&row, 2)?,
+            command: match command.as_str() {
+                "r" => PolicyCommand::Select,
+                "a" => PolicyCommand::Insert,
+                "w" => PolicyCommand::Update,
+                "d" => PolicyCommand::Delete,
+                _ => PolicyCommand::All,
+            },
+            roles: get(&row, 4)?,
+            using: get(&row, 5)?,
+            with_check: get(&row, 6)?,
+            comment: get(&row, 7)?,
+            renamed_from: None,
+        });
+    }
+    Ok(())
 }
 
 /// The table of a catalog row whose first column is the table's oid.
@@ -742,7 +792,7 @@ fn read_aggregates(client: &mut impl GenericClient) -> Result<Vec<Function>> {
 }
 
 /// What the driver leaves alone, one line each (`rule t_log on t`), for `plan` to list
-/// once: rules, row-level security and policies, legacy inheritance, composite
+/// once: rules, legacy inheritance, composite
 /// and range types, collations, text search configurations, ordered-set aggregates,
 /// event triggers, publications, foreign servers, and a count of objects with grants.
 pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<String>> {
@@ -751,10 +801,6 @@ pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<Stri
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
            JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} \
-         UNION ALL SELECT 'policy ' || p.polname || ' on ' || p.polrelid::regclass::text FROM pg_policy p \
-         UNION ALL SELECT 'row-level security' || CASE WHEN c.relforcerowsecurity THEN ' (forced)' ELSE '' END \
-                          || ' on ' || c.oid::regclass::text \
-           FROM pg_class c WHERE c.relrowsecurity \
          UNION ALL SELECT 'inheritance of ' || c.oid::regclass::text || ' from ' || i.inhparent::regclass::text \
            FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid \
            WHERE NOT c.relispartition AND c.relkind = 'r' \

@@ -18,8 +18,8 @@ use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, lex_spanned, mentions, Token};
 use schemasync_core::{
     diff_recreating, qualify, Change, Column, Commented, DataCheck, Dialect, DiffOptions, Domain,
-    EnumType, Error, Function, Hazard, HazardKind, Index, PartitionOf, Plan, PrimaryKey, Result,
-    Schema, Sequence, Step, Table,
+    EnumType, Error, Function, Hazard, HazardKind, Index, PartitionOf, Plan, Policy, PrimaryKey,
+    Result, RowSecurity, Schema, Sequence, Step, Table, PUBLIC_ROLE,
 };
 
 /// The three phases of a plan.
@@ -515,7 +515,15 @@ impl Planner<'_> {
                         .map(|p| ddl::attach_partition(table, p)),
                 );
                 sql.extend(ddl::table_comments(table).into_iter().map(|(_, sql)| sql));
-                let mut step = Step::new(describe, sql);
+                let security = RowSecurity::of(table);
+                sql.extend(ddl::row_security(
+                    table.schema.as_deref(),
+                    &table.name,
+                    RowSecurity::default(),
+                    security,
+                ));
+                let note = row_security_note(table, RowSecurity::default(), security);
+                let mut step = Step::new(format!("{describe}{note}"), sql);
                 if let Some(partition) = &table.partition_of {
                     step.checks.extend(self.partition_checks(partition, None));
                 }
@@ -970,6 +978,105 @@ impl Planner<'_> {
                 describe,
                 vec![ddl::comment_on_object(object, to.as_deref())],
             )),
+            Change::SetRowSecurity {
+                schema,
+                table,
+                from,
+                to,
+            } => {
+                let note = self
+                    .desired_table(schema, table)
+                    .map(|desired| row_security_note(desired, *from, *to))
+                    .unwrap_or_default();
+                let mut step = quick(ddl::row_security(schema.as_deref(), table, *from, *to));
+                step.description = format!("{describe}{note}");
+                phases.transaction.push(step);
+            }
+            Change::CreatePolicy {
+                schema,
+                table,
+                policy,
+            } => {
+                let commented = Commented::Policy {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    policy: policy.clone(),
+                };
+                let create = ddl::create_policy(schema.as_deref(), table, policy);
+                let mut step = quick(ddl::created_with_comment(create, &commented));
+                let enforced = self
+                    .desired_table(schema, table)
+                    .is_some_and(|t| t.row_security);
+                step.description =
+                    format!("{describe}{}", policy_access_note(policy, true, enforced));
+                step.checks.extend(roles_check(&describe, policy));
+                phases.transaction.push(step);
+            }
+            Change::DropPolicy {
+                schema,
+                table,
+                policy,
+            } => {
+                let mut step = quick(vec![ddl::drop_policy(
+                    schema.as_deref(),
+                    table,
+                    &policy.name,
+                )]);
+                let enforced = self
+                    .current
+                    .tables
+                    .iter()
+                    .any(|t| &t.schema == schema && &t.name == table && t.row_security);
+                step.description =
+                    format!("{describe}{}", policy_access_note(policy, false, enforced));
+                phases.transaction.push(step);
+            }
+            Change::AlterPolicy {
+                schema,
+                table,
+                from,
+                to,
+            } => {
+                let (mut sql, description) =
+                    match ddl::alter_policy(schema.as_deref(), table, from, to) {
+                        Some(alter) => (vec![alter], describe.clone()),
+                        None => (
+                            vec![
+                                ddl::drop_policy(schema.as_deref(), table, &from.name),
+                                ddl::create_policy(schema.as_deref(), table, to),
+                            ],
+                            format!(
+                                "{describe}: dropped and created again in the transaction (PostgreSQL cannot change this in place)"
+                            ),
+                        ),
+                    };
+                let recreated = sql.len() > 1;
+                if from.comment != to.comment || (recreated && to.comment.is_some()) {
+                    let commented = Commented::Policy {
+                        schema: schema.clone(),
+                        table: table.clone(),
+                        policy: to.clone(),
+                    };
+                    sql.push(ddl::comment_on_object(&commented, to.comment.as_deref()));
+                }
+                let mut step = quick(sql);
+                step.description = description;
+                if from.roles != to.roles {
+                    step.checks.extend(roles_check(&describe, to));
+                }
+                phases.transaction.push(step);
+            }
+            Change::RenamePolicy {
+                schema,
+                table,
+                from,
+                to,
+            } => phases.transaction.push(quick(vec![ddl::rename_policy(
+                schema.as_deref(),
+                table,
+                from,
+                to,
+            )])),
             Change::ReorderColumns { .. }
             | Change::SetTableOptions { .. }
             | Change::CreateVirtualTable { .. }
@@ -1718,6 +1825,84 @@ impl Planner<'_> {
         step.checks = checks;
         step
     }
+}
+
+/// What switching a table's row-level security from `from` to `to` does to access, for
+/// the step's text (no hazard kind of SPEC §4 fits a change of who sees which rows).
+fn row_security_note(table: &Table, from: RowSecurity, to: RowSecurity) -> String {
+    let name = qualify(table.schema.as_deref(), &table.name);
+    let mut notes = Vec::new();
+    if to.enabled && !from.enabled {
+        notes.push(if table.policies.is_empty() {
+            format!("warning: {name} has no policy, so every role but its owner (and superusers and BYPASSRLS roles) sees no row of it and can change none")
+        } else {
+            format!("access narrows: roles other than the owner see and change only the rows the policies of {name} allow")
+        });
+    }
+    if from.enabled && !to.enabled {
+        notes.push(format!(
+            "access widens: every role with privileges on {name} sees and changes every row again"
+        ));
+    }
+    if to.forced && !from.forced {
+        notes.push(format!(
+            "access narrows for the owner of {name}, who is held to its policies too"
+        ));
+    }
+    if from.forced && !to.forced {
+        notes.push(format!(
+            "access widens for the owner of {name}, who bypasses its policies again"
+        ));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    }
+}
+
+/// What creating or dropping `policy` does to access when its table enforces row-level
+/// security, for the step's text.
+fn policy_access_note(policy: &Policy, created: bool, enforced: bool) -> &'static str {
+    if !enforced {
+        return "";
+    }
+    match (policy.restrictive, created) {
+        (false, true) => " (access widens: its roles may see and change the rows it allows)",
+        (false, false) => {
+            " (access narrows: rows only this policy allowed are hidden from its roles)"
+        }
+        (true, true) => " (access narrows: its roles see and change only rows it also allows)",
+        (true, false) => {
+            " (access widens: rows this policy refused become reachable for its roles)"
+        }
+    }
+}
+
+/// A check, before anything changes, that every role a policy names exists (roles are
+/// not managed: PostgreSQL would refuse the policy in the middle of the plan).
+fn roles_check(describe: &str, policy: &Policy) -> Option<DataCheck> {
+    let named: Vec<String> = policy
+        .roles
+        .iter()
+        .filter(|r| r.as_str() != PUBLIC_ROLE)
+        .map(|r| quote_literal(r))
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    Some(DataCheck {
+        description: format!(
+            "{describe}: its role(s) {} must exist",
+            policy.roles.join(", ")
+        ),
+        remedy: "create the missing role(s) first (schemasync does not manage roles)".to_string(),
+        violations_sql: format!(
+            "SELECT 'role ' || r || ' does not exist' FROM unnest(ARRAY[{}]::text[]) AS r \
+             WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)",
+            named.join(", ")
+        ),
+    })
 }
 
 /// The `RETURNS …` line of a `pg_get_functiondef` text (procedures have none).

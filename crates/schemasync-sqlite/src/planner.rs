@@ -69,6 +69,18 @@ fn same(a: &str, b: &str) -> bool {
 /// Plans the SQLite steps that turn `current` into `desired`.
 pub(crate) fn plan(current: &Schema, desired: &Schema, options: &DiffOptions) -> Result<Plan> {
     let first = diff(current, desired, options);
+    // SQLite has no row-level security: its introspection never reports any, so only a
+    // hand-written model can ask for it.
+    if let Some(table) = desired
+        .tables
+        .iter()
+        .find(|t| t.row_security || t.force_row_security || !t.policies.is_empty())
+    {
+        return Err(Error::Unsupported(format!(
+            "SQLite has no row-level security or policies (asked for on table {})",
+            table.name
+        )));
+    }
     let pairs = pair_tables(current, desired, &first);
     // Tables whose views and triggers must be dropped around the change: rebuilt tables,
     // and tables losing a column natively (SQLite refuses DROP COLUMN a view reads).

@@ -7,7 +7,7 @@
 
 use crate::change::{Change, Commented};
 use crate::error::{Error, Result};
-use crate::model::{Schema, Table};
+use crate::model::{Policy, Schema, Table};
 
 /// The schema that results from applying `changes`, in order, to `schema`.
 ///
@@ -507,7 +507,56 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
                 ("view", &view.name),
                 change,
             )?,
+            Commented::Policy { table, policy, .. } => replace(
+                &mut table_mut(schema, table, change, all)?.policies,
+                |p| p.name == policy.name,
+                policy,
+                ("policy", &policy.name),
+                change,
+            )?,
         },
+        Change::SetRowSecurity { table, to, .. } => {
+            let t = table_mut(schema, table, change, all)?;
+            t.row_security = to.enabled;
+            t.force_row_security = to.forced;
+        }
+        Change::CreatePolicy { table, policy, .. } => add(
+            &mut table_mut(schema, table, change, all)?.policies,
+            policy,
+            |p| p.name == policy.name,
+            ("policy", &policy.name),
+            change,
+        )?,
+        Change::DropPolicy { table, policy, .. } => remove(
+            &mut table_mut(schema, table, change, all)?.policies,
+            |p| p.name == policy.name,
+            ("policy", &policy.name),
+            change,
+        )?,
+        Change::AlterPolicy {
+            table, from, to, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = t
+                .policies
+                .iter()
+                .position(|p| p.name == to.name || p.name == from.name)
+                .ok_or_else(|| missing("policy", &to.name, change))?;
+            let hint = t.policies[i].renamed_from.take();
+            t.policies[i] = Policy {
+                renamed_from: hint,
+                ..to.clone()
+            };
+        }
+        Change::RenamePolicy {
+            table, from, to, ..
+        } => {
+            let t = table_mut(schema, table, change, all)?;
+            let i = position(&t.policies, from, |p| &p.name)
+                .ok_or_else(|| missing("policy", from, change))?;
+            t.policies[i].renamed_from = Some(t.policies[i].name.clone());
+            t.policies[i].name = to.clone();
+        }
         Change::SetComment {
             table, column, to, ..
         } => {
@@ -634,6 +683,41 @@ mod tests {
         let mut posts = Table::new("posts");
         posts.columns.push(Column::new("id", "INTEGER"));
         let desired = schema(vec![desired_users, posts]);
+        let changes = diff(&current, &desired, &DiffOptions::default());
+        let after = apply_changes(&current, &changes).unwrap();
+        assert!(diff(&after, &desired, &DiffOptions::default()).is_empty());
+        let back: Vec<Change> = changes.iter().rev().map(Change::reverse).collect();
+        let restored = apply_changes(&after, &back).unwrap();
+        assert!(diff(&restored, &current, &DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn policy_operations_reach_the_desired_schema_and_back() {
+        let policy = |name: &str, using: &str| Policy {
+            name: name.into(),
+            restrictive: false,
+            command: Default::default(),
+            roles: vec![crate::model::PUBLIC_ROLE.into()],
+            using: Some(using.into()),
+            with_check: None,
+            comment: None,
+            renamed_from: None,
+        };
+        let mut table = users();
+        table.schema = Some("app".into());
+        table.policies = vec![policy("old", "id = 1"), policy("gone", "true")];
+        let current = schema(vec![table.clone()]);
+        table.row_security = true;
+        table.force_row_security = true;
+        table.policies = vec![
+            Policy {
+                renamed_from: Some("old".into()),
+                comment: Some("mine".into()),
+                ..policy("new", "id = 2")
+            },
+            policy("added", "name <> ''"),
+        ];
+        let desired = schema(vec![table]);
         let changes = diff(&current, &desired, &DiffOptions::default());
         let after = apply_changes(&current, &changes).unwrap();
         assert!(diff(&after, &desired, &DiffOptions::default()).is_empty());
