@@ -43,6 +43,36 @@ fn not_emitted(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
             ("create_extension", "SQLite has no extensions"),
             ("drop_extension", "SQLite has no extensions"),
             ("set_partition_of", "SQLite has no partitioned tables"),
+            (
+                "create_collation",
+                "SQLite collations are built in or registered by the application",
+            ),
+            (
+                "drop_collation",
+                "SQLite collations are built in or registered by the application",
+            ),
+            ("create_composite_type", "SQLite has no composite types"),
+            ("drop_composite_type", "SQLite has no composite types"),
+            ("alter_composite_type", "SQLite has no composite types"),
+            ("create_range_type", "SQLite has no range types"),
+            ("drop_range_type", "SQLite has no range types"),
+            ("replace_range_type", "SQLite has no range types"),
+            (
+                "create_text_search_config",
+                "SQLite has no text search configurations",
+            ),
+            (
+                "drop_text_search_config",
+                "SQLite has no text search configurations",
+            ),
+            (
+                "alter_text_search_config",
+                "SQLite has no text search configurations",
+            ),
+            (
+                "rename_object",
+                "SQLite has no types, domains or collations to rename",
+            ),
         ],
         Dialect::Postgres => vec![
             (
