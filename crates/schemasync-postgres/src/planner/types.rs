@@ -41,9 +41,9 @@ impl Planner<'_> {
                 let users = self.users(&object, false);
                 if recreated && !users.is_empty() {
                     return Err(Error::Unsupported(format!(
-                        "PostgreSQL cannot change {} in place and {} use it; create a collation under a new name and move them to it",
+                        "PostgreSQL cannot change {} in place while {}; create a collation under a new name and move them to it",
                         object.describe(),
-                        users.join(", ")
+                        using(&users)
                     )));
                 }
                 Step::new(describe, vec![drop_sql(&object)])
@@ -272,9 +272,9 @@ impl Planner<'_> {
             .eq(to.attributes.iter().map(|a| a.name.as_str()));
         let refuse = |why: &str| {
             Err(Error::Unsupported(format!(
-                "PostgreSQL cannot {why} of {} while {} use it; create a new type and move them to it",
+                "PostgreSQL cannot {why} of {} while {}; create a new type and move them to it",
                 object.describe(),
-                users.join(", ")
+                using(&users)
             )))
         };
         if !users.is_empty() && !retyped.is_empty() {
@@ -320,9 +320,9 @@ impl Planner<'_> {
         let users = self.users(&object, true);
         if !users.is_empty() {
             return Err(Error::Unsupported(format!(
-                "PostgreSQL cannot change {} in place and {} use it; create a range type under a new name and move them to it",
+                "PostgreSQL cannot change {} in place while {}; create a range type under a new name and move them to it",
                 object.describe(),
-                users.join(", ")
+                using(&users)
             )));
         }
         let mut sql = vec![drop_sql(&object)];
@@ -332,6 +332,12 @@ impl Planner<'_> {
         ));
         Ok(Step::new(describe, sql))
     }
+}
+
+/// `column t.a uses it`, `column t.a, attribute u.b use it`.
+fn using(users: &[String]) -> String {
+    let verb = if users.len() == 1 { "uses" } else { "use" };
+    format!("{} {verb} it", users.join(", "))
 }
 
 /// `DROP TYPE|COLLATION|TEXT SEARCH CONFIGURATION …` (what `COMMENT ON` calls the object).
