@@ -732,8 +732,8 @@ fn objects_the_driver_does_not_manage_are_listed_once_by_plan_and_left_alone() {
         .batch_execute(
             "CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE log (id int);
              CREATE RULE t_log AS ON INSERT TO t DO ALSO INSERT INTO log VALUES (NEW.id);
-             CREATE TYPE pair AS (a int, b int);
-             CREATE TYPE float_range AS RANGE (subtype = float8);",
+             CREATE PUBLICATION t_feed FOR TABLE t;
+             CREATE TEXT SEARCH DICTIONARY my_simple (TEMPLATE = pg_catalog.simple);",
         )
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -746,8 +746,8 @@ fn objects_the_driver_does_not_manage_are_listed_once_by_plan_and_left_alone() {
     let plan = run(dir.path(), database.url(), &["plan", "--schema", schema]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     for object in [
-        "  - composite type pair\n",
-        "  - range type float_range\n",
+        "  - text search dictionary my_simple\n",
+        "  - publication t_feed\n",
         "  - rule t_log on t\n",
     ] {
         assert_eq!(plan.stdout.matches(object).count(), 1, "{}", plan.stdout);
@@ -762,7 +762,8 @@ fn objects_the_driver_does_not_manage_are_listed_once_by_plan_and_left_alone() {
         .connect()
         .query_one(
             "SELECT (SELECT count(*) FROM pg_rewrite WHERE rulename = 't_log')
-                  + (SELECT count(*) FROM pg_type WHERE typname IN ('pair', 'float_range'))",
+                  + (SELECT count(*) FROM pg_publication WHERE pubname = 't_feed')
+                  + (SELECT count(*) FROM pg_ts_dict WHERE dictname = 'my_simple')",
             &[],
         )
         .unwrap()

@@ -5,7 +5,7 @@
 use schemasync_core::Change;
 
 /// Every change kind the diff can emit, in declaration order.
-pub const ALL: [&str; 53] = [
+pub const ALL: [&str; 65] = [
     "create_table",
     "drop_table",
     "rename_table",
@@ -59,6 +59,18 @@ pub const ALL: [&str; 53] = [
     "drop_policy",
     "alter_policy",
     "rename_policy",
+    "create_collation",
+    "drop_collation",
+    "create_composite_type",
+    "drop_composite_type",
+    "alter_composite_type",
+    "create_range_type",
+    "drop_range_type",
+    "replace_range_type",
+    "create_text_search_config",
+    "drop_text_search_config",
+    "alter_text_search_config",
+    "rename_object",
 ];
 
 /// The kind name of `change`.
@@ -117,5 +129,17 @@ pub fn kind(change: &Change) -> &'static str {
         Change::DropPolicy { .. } => "drop_policy",
         Change::AlterPolicy { .. } => "alter_policy",
         Change::RenamePolicy { .. } => "rename_policy",
+        Change::CreateCollation { .. } => "create_collation",
+        Change::DropCollation { .. } => "drop_collation",
+        Change::CreateCompositeType { .. } => "create_composite_type",
+        Change::DropCompositeType { .. } => "drop_composite_type",
+        Change::AlterCompositeType { .. } => "alter_composite_type",
+        Change::CreateRangeType { .. } => "create_range_type",
+        Change::DropRangeType { .. } => "drop_range_type",
+        Change::ReplaceRangeType { .. } => "replace_range_type",
+        Change::CreateTextSearchConfig { .. } => "create_text_search_config",
+        Change::DropTextSearchConfig { .. } => "drop_text_search_config",
+        Change::AlterTextSearchConfig { .. } => "alter_text_search_config",
+        Change::RenameObject { .. } => "rename_object",
     }
 }

@@ -85,7 +85,7 @@ fn explained(rule: &str, plan: &Plan) -> bool {
             Change::AlterColumn { from, to, .. } => {
                 from.data_type != to.data_type || from.collation != to.collation
             }
-            Change::RecreateEnum { .. } => true,
+            Change::RecreateEnum { .. } | Change::AlterCompositeType { .. } => true,
             _ => false,
         }),
         // squawk assumes any non-constant default rewrites the table; PostgreSQL only
@@ -129,6 +129,7 @@ fn explained(rule: &str, plan: &Plan) -> bool {
                     | Change::RecreateEnum { .. }
                     | Change::RenameTable { .. }
                     | Change::RenamePolicy { .. }
+                    | Change::RenameObject { .. }
             )
         }),
         // squawk does not see that a materialized view created in the same transaction
@@ -137,9 +138,17 @@ fn explained(rule: &str, plan: &Plan) -> bool {
             |c| matches!(c, Change::CreateView { view } if view.materialized && !view.indexes.is_empty()),
         ),
         "ban-drop-view" => has_change(|c| matches!(c, Change::DropView { .. })),
-        "ban-drop-type" => {
-            has_change(|c| matches!(c, Change::DropEnum { .. } | Change::RecreateEnum { .. }))
-        }
+        "ban-drop-type" => has_change(|c| {
+            matches!(
+                c,
+                Change::DropEnum { .. }
+                    | Change::RecreateEnum { .. }
+                    | Change::DropCompositeType { .. }
+                    | Change::AlterCompositeType { .. }
+                    | Change::DropRangeType { .. }
+                    | Change::ReplaceRangeType { .. }
+            )
+        }),
         "ban-drop-function" => has_change(|c| {
             matches!(
                 c,

@@ -48,6 +48,36 @@ fn not_emitted(dialect: Dialect) -> Vec<(&'static str, &'static str)> {
             ("drop_policy", "SQLite has no row-level security"),
             ("alter_policy", "SQLite has no row-level security"),
             ("rename_policy", "SQLite has no row-level security"),
+            (
+                "create_collation",
+                "SQLite collations are built in or registered by the application",
+            ),
+            (
+                "drop_collation",
+                "SQLite collations are built in or registered by the application",
+            ),
+            ("create_composite_type", "SQLite has no composite types"),
+            ("drop_composite_type", "SQLite has no composite types"),
+            ("alter_composite_type", "SQLite has no composite types"),
+            ("create_range_type", "SQLite has no range types"),
+            ("drop_range_type", "SQLite has no range types"),
+            ("replace_range_type", "SQLite has no range types"),
+            (
+                "create_text_search_config",
+                "SQLite has no text search configurations",
+            ),
+            (
+                "drop_text_search_config",
+                "SQLite has no text search configurations",
+            ),
+            (
+                "alter_text_search_config",
+                "SQLite has no text search configurations",
+            ),
+            (
+                "rename_object",
+                "SQLite has no types, domains or collations to rename",
+            ),
         ],
         Dialect::Postgres => vec![
             (

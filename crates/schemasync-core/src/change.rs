@@ -4,9 +4,9 @@
 //! can be reversed (autogenerate's `down`) and planned without going back to a schema.
 
 use crate::model::{
-    Check, Column, Domain, EnumType, Exclusion, Extension, ForeignKey, Function, Index, Namespace,
-    PartitionOf, Policy, PrimaryKey, Sequence, Table, TableOptions, Trigger, Unique, View,
-    VirtualTable,
+    Check, Collation, Column, CompositeType, Domain, EnumType, Exclusion, Extension, ForeignKey,
+    Function, Index, Namespace, PartitionOf, Policy, PrimaryKey, RangeType, Sequence, Table,
+    TableOptions, TextSearchConfig, Trigger, Unique, View, VirtualTable,
 };
 use serde::{Deserialize, Serialize};
 
@@ -453,8 +453,77 @@ pub enum Change {
         /// New name.
         to: String,
     },
-    /// Set or remove the comment on a schema, type, function, view or policy whose
-    /// definition stays as it is.
+    /// Create a collation.
+    CreateCollation {
+        /// The collation as desired.
+        collation: Collation,
+    },
+    /// Drop a collation (the columns, types and indexes using it are gone or changed first).
+    DropCollation {
+        /// The collation as it was.
+        collation: Collation,
+    },
+    /// Create a composite type.
+    CreateCompositeType {
+        /// The type as desired.
+        composite_type: CompositeType,
+    },
+    /// Drop a composite type (the columns using it are gone or changed first).
+    DropCompositeType {
+        /// The type as it was.
+        composite_type: CompositeType,
+    },
+    /// Add, drop or retype attributes of a composite type in place.
+    AlterCompositeType {
+        /// The type as it was.
+        from: CompositeType,
+        /// The type as desired.
+        to: CompositeType,
+    },
+    /// Create a range type (with its multirange type and constructors).
+    CreateRangeType {
+        /// The type as desired.
+        range_type: RangeType,
+    },
+    /// Drop a range type (the columns using it are gone or changed first).
+    DropRangeType {
+        /// The type as it was.
+        range_type: RangeType,
+    },
+    /// Change a range type's definition, which PostgreSQL cannot do in place: the type
+    /// is dropped and created again, which only an unused type allows.
+    ReplaceRangeType {
+        /// The type as it was.
+        from: RangeType,
+        /// The type as desired.
+        to: RangeType,
+    },
+    /// Create a text search configuration with its mappings.
+    CreateTextSearchConfig {
+        /// The configuration as desired.
+        config: TextSearchConfig,
+    },
+    /// Drop a text search configuration.
+    DropTextSearchConfig {
+        /// The configuration as it was.
+        config: TextSearchConfig,
+    },
+    /// Change a text search configuration's parser or mappings.
+    AlterTextSearchConfig {
+        /// The configuration as it was.
+        from: TextSearchConfig,
+        /// The configuration as desired.
+        to: TextSearchConfig,
+    },
+    /// Rename a type, domain, collation or text search configuration (from a rename hint).
+    RenameObject {
+        /// The object as it is after the rename (carrying its new name).
+        object: Commented,
+        /// Its previous name, in the same namespace.
+        from: String,
+    },
+    /// Set or remove the comment on a schema, type, collation, text search configuration,
+    /// function, view or policy whose definition stays as it is.
     SetObjectComment {
         /// The object, as desired (its `comment` is `to`).
         object: Commented,
@@ -510,6 +579,14 @@ pub enum Commented {
         /// The policy.
         policy: Policy,
     },
+    /// A collation.
+    Collation(Collation),
+    /// A composite type.
+    CompositeType(CompositeType),
+    /// A range type.
+    RangeType(RangeType),
+    /// A text search configuration.
+    TextSearchConfig(TextSearchConfig),
 }
 
 impl Commented {
@@ -522,6 +599,58 @@ impl Commented {
             Commented::View(view) => view.comment.as_deref(),
             Commented::Domain(domain) => domain.comment.as_deref(),
             Commented::Policy { policy, .. } => policy.comment.as_deref(),
+            Commented::Collation(collation) => collation.comment.as_deref(),
+            Commented::CompositeType(composite) => composite.comment.as_deref(),
+            Commented::RangeType(range) => range.comment.as_deref(),
+            Commented::TextSearchConfig(config) => config.comment.as_deref(),
+        }
+    }
+
+    /// The object's namespace and name (a policy's is its table's namespace).
+    pub fn name(&self) -> (Option<&str>, &str) {
+        match self {
+            Commented::Namespace(namespace) => (None, &namespace.name),
+            Commented::Enum(enum_type) => (enum_type.schema.as_deref(), &enum_type.name),
+            Commented::Function(function) => (function.schema.as_deref(), &function.name),
+            Commented::View(view) => (view.schema.as_deref(), &view.name),
+            Commented::Domain(domain) => (domain.schema.as_deref(), &domain.name),
+            Commented::Policy { schema, policy, .. } => (schema.as_deref(), &policy.name),
+            Commented::Collation(collation) => (collation.schema.as_deref(), &collation.name),
+            Commented::CompositeType(composite) => (composite.schema.as_deref(), &composite.name),
+            Commented::RangeType(range) => (range.schema.as_deref(), &range.name),
+            Commented::TextSearchConfig(config) => (config.schema.as_deref(), &config.name),
+        }
+    }
+
+    /// The same object named `name` (in the same namespace, or on the same table).
+    pub fn with_name(self, name: String) -> Commented {
+        match self {
+            Commented::Namespace(namespace) => {
+                Commented::Namespace(Namespace { name, ..namespace })
+            }
+            Commented::Enum(enum_type) => Commented::Enum(EnumType { name, ..enum_type }),
+            Commented::Function(function) => Commented::Function(Function { name, ..function }),
+            Commented::View(view) => Commented::View(View { name, ..view }),
+            Commented::Domain(domain) => Commented::Domain(Domain { name, ..domain }),
+            Commented::Policy {
+                schema,
+                table,
+                policy,
+            } => Commented::Policy {
+                schema,
+                table,
+                policy: Policy { name, ..policy },
+            },
+            Commented::Collation(collation) => {
+                Commented::Collation(Collation { name, ..collation })
+            }
+            Commented::CompositeType(composite) => {
+                Commented::CompositeType(CompositeType { name, ..composite })
+            }
+            Commented::RangeType(range) => Commented::RangeType(RangeType { name, ..range }),
+            Commented::TextSearchConfig(config) => {
+                Commented::TextSearchConfig(TextSearchConfig { name, ..config })
+            }
         }
     }
 
@@ -551,6 +680,18 @@ impl Commented {
                 table,
                 policy: Policy { comment, ..policy },
             },
+            Commented::Collation(collation) => Commented::Collation(Collation {
+                comment,
+                ..collation
+            }),
+            Commented::CompositeType(composite) => Commented::CompositeType(CompositeType {
+                comment,
+                ..composite
+            }),
+            Commented::RangeType(range) => Commented::RangeType(RangeType { comment, ..range }),
+            Commented::TextSearchConfig(config) => {
+                Commented::TextSearchConfig(TextSearchConfig { comment, ..config })
+            }
         }
     }
 
@@ -570,6 +711,22 @@ impl Commented {
             Commented::Domain(domain) => {
                 format!("domain {}", qualify(domain.schema.as_deref(), &domain.name))
             }
+            Commented::Collation(collation) => format!(
+                "collation {}",
+                qualify(collation.schema.as_deref(), &collation.name)
+            ),
+            Commented::CompositeType(composite) => format!(
+                "composite type {}",
+                qualify(composite.schema.as_deref(), &composite.name)
+            ),
+            Commented::RangeType(range) => format!(
+                "range type {}",
+                qualify(range.schema.as_deref(), &range.name)
+            ),
+            Commented::TextSearchConfig(config) => format!(
+                "text search configuration {}",
+                qualify(config.schema.as_deref(), &config.name)
+            ),
             Commented::View(view) => format!(
                 "{}view {}",
                 if view.materialized {
@@ -954,6 +1111,54 @@ impl Change {
             } => format!("rename policy {from} on {} to {to}", at(schema, table)),
             Change::CreateExtension { extension } => format!("create extension {}", extension.name),
             Change::DropExtension { extension } => format!("drop extension {}", extension.name),
+            Change::CreateCollation { collation } => {
+                format!(
+                    "create collation {}",
+                    at(&collation.schema, &collation.name)
+                )
+            }
+            Change::DropCollation { collation } => {
+                format!("drop collation {}", at(&collation.schema, &collation.name))
+            }
+            Change::CreateCompositeType { composite_type } => format!(
+                "create composite type {}",
+                at(&composite_type.schema, &composite_type.name)
+            ),
+            Change::DropCompositeType { composite_type } => format!(
+                "drop composite type {}",
+                at(&composite_type.schema, &composite_type.name)
+            ),
+            Change::AlterCompositeType { to, .. } => {
+                format!("alter composite type {}", at(&to.schema, &to.name))
+            }
+            Change::CreateRangeType { range_type } => format!(
+                "create range type {}",
+                at(&range_type.schema, &range_type.name)
+            ),
+            Change::DropRangeType { range_type } => format!(
+                "drop range type {}",
+                at(&range_type.schema, &range_type.name)
+            ),
+            Change::ReplaceRangeType { to, .. } => {
+                format!("replace range type {}", at(&to.schema, &to.name))
+            }
+            Change::CreateTextSearchConfig { config } => format!(
+                "create text search configuration {}",
+                at(&config.schema, &config.name)
+            ),
+            Change::DropTextSearchConfig { config } => format!(
+                "drop text search configuration {}",
+                at(&config.schema, &config.name)
+            ),
+            Change::AlterTextSearchConfig { to, .. } => format!(
+                "alter text search configuration {}",
+                at(&to.schema, &to.name)
+            ),
+            Change::RenameObject { object, from } => format!(
+                "rename {} to {}",
+                object.clone().with_name(from.clone()).describe(),
+                object.name().1
+            ),
             Change::SetObjectComment { object, to, .. } => match to {
                 Some(_) => format!("comment on {}", object.describe()),
                 None => format!("remove comment on {}", object.describe()),
@@ -1266,6 +1471,34 @@ impl Change {
             },
             Change::CreateExtension { extension } => Change::DropExtension { extension },
             Change::DropExtension { extension } => Change::CreateExtension { extension },
+            Change::CreateCollation { collation } => Change::DropCollation { collation },
+            Change::DropCollation { collation } => Change::CreateCollation { collation },
+            Change::CreateCompositeType { composite_type } => {
+                Change::DropCompositeType { composite_type }
+            }
+            Change::DropCompositeType { composite_type } => {
+                Change::CreateCompositeType { composite_type }
+            }
+            Change::AlterCompositeType { from, to } => {
+                Change::AlterCompositeType { from: to, to: from }
+            }
+            Change::CreateRangeType { range_type } => Change::DropRangeType { range_type },
+            Change::DropRangeType { range_type } => Change::CreateRangeType { range_type },
+            Change::ReplaceRangeType { from, to } => {
+                Change::ReplaceRangeType { from: to, to: from }
+            }
+            Change::CreateTextSearchConfig { config } => Change::DropTextSearchConfig { config },
+            Change::DropTextSearchConfig { config } => Change::CreateTextSearchConfig { config },
+            Change::AlterTextSearchConfig { from, to } => {
+                Change::AlterTextSearchConfig { from: to, to: from }
+            }
+            Change::RenameObject { object, from } => {
+                let to = object.name().1.to_string();
+                Change::RenameObject {
+                    object: object.with_name(from),
+                    from: to,
+                }
+            }
             Change::SetObjectComment { object, from, to } => Change::SetObjectComment {
                 object: object.with_comment(from.clone()),
                 from: to,

@@ -5,10 +5,11 @@
 //! only from `renamed_from` hints, never from guessing. Unnamed constraints are matched
 //! by what they are, so they never show as drift.
 
+use crate::catalog::{names_type, rename_object, CatalogObject};
 use crate::change::{Change, Commented, RowSecurity};
 use crate::model::{
-    Check, Column, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Policy, Schema, Table,
-    Trigger, Unique, View,
+    Check, Column, CompositeType, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Policy,
+    Schema, Table, Trigger, Unique, View,
 };
 use crate::sqltext::mentions;
 
@@ -58,19 +59,103 @@ pub fn diff(current: &Schema, desired: &Schema, options: &DiffOptions) -> Vec<Ch
 /// Drivers use it when they must rebuild a table, or when their engine refuses to alter a
 /// table that a view or trigger reads (SQLite `DROP COLUMN`). Give both the old and the
 /// new name of a renamed table.
+///
+/// Types, domains, collations and text search configurations renamed by a hint are
+/// renamed first; the rest of the diff compares the current schema as it is after those
+/// renames (a column of a renamed type does not change).
 pub fn diff_recreating(
     current: &Schema,
     desired: &Schema,
     options: &DiffOptions,
     tables: &[String],
 ) -> Vec<Change> {
-    Differ {
-        current,
-        desired,
-        options: *options,
-        recreate: tables,
+    let mut out = catalog_renames(current, desired, options);
+    let mut renamed = current.clone();
+    for change in &out {
+        if let Change::RenameObject { object, from } = change {
+            rename_object(&mut renamed, object, from);
+        }
     }
-    .run()
+    out.extend(
+        Differ {
+            current: &renamed,
+            desired,
+            options: *options,
+            recreate: tables,
+        }
+        .run(),
+    );
+    out
+}
+
+/// The renames that hints on desired types, domains, collations and text search
+/// configurations ask for: the old name exists, the new one does not yet, and the old
+/// name is not desired too.
+fn catalog_renames(current: &Schema, desired: &Schema, options: &DiffOptions) -> Vec<Change> {
+    let mut out = Vec::new();
+    renames(&current.collations, &desired.collations, options, &mut out);
+    renames(&current.enums, &desired.enums, options, &mut out);
+    renames(
+        &current.range_types,
+        &desired.range_types,
+        options,
+        &mut out,
+    );
+    renames(&current.domains, &desired.domains, options, &mut out);
+    renames(
+        &current.composite_types,
+        &desired.composite_types,
+        options,
+        &mut out,
+    );
+    renames(
+        &current.text_search_configs,
+        &desired.text_search_configs,
+        options,
+        &mut out,
+    );
+    out
+}
+
+fn renames<T: CatalogObject>(
+    current: &[T],
+    desired: &[T],
+    options: &DiffOptions,
+    out: &mut Vec<Change>,
+) {
+    for wanted in desired {
+        let object = wanted.commented();
+        let (schema, name) = object.name();
+        let Some(old) = wanted.renamed_from() else {
+            continue;
+        };
+        let old_object = find_named(current, schema, old, options);
+        if find_named(current, schema, name, options).is_some()
+            || find_named(desired, schema, old, options).is_some()
+        {
+            continue;
+        }
+        if let Some(existing) = old_object {
+            out.push(Change::RenameObject {
+                object: existing.commented().with_name(name.to_string()),
+                from: existing.commented().name().1.to_string(),
+            });
+        }
+    }
+}
+
+/// The object of `items` named `name` in `schema`.
+fn find_named<'x, T: CatalogObject>(
+    items: &'x [T],
+    schema: Option<&str>,
+    name: &str,
+    options: &DiffOptions,
+) -> Option<&'x T> {
+    items.iter().find(|item| {
+        let object = item.commented();
+        let (s, n) = object.name();
+        s == schema && options.same_name(n, name)
+    })
 }
 
 struct Differ<'a> {
@@ -255,6 +340,25 @@ impl<'a> Differ<'a> {
                 });
             }
         }
+        for wanted in &self.desired.collations {
+            match self.existing(&self.current.collations, wanted) {
+                None => changes.before_tables.push(Change::CreateCollation {
+                    collation: wanted.clone(),
+                }),
+                // PostgreSQL cannot alter a collation's definition: it is made again.
+                Some(existing) if existing.definition() != wanted.definition() => {
+                    changes.before_tables.push(Change::DropCollation {
+                        collation: existing.clone(),
+                    });
+                    changes.before_tables.push(Change::CreateCollation {
+                        collation: wanted.clone(),
+                    });
+                }
+                Some(existing) => changes
+                    .before_tables
+                    .extend(comment_change(existing, wanted)),
+            }
+        }
         for wanted in &self.desired.enums {
             let existing = self.current.enums.iter().find(|e| {
                 same_ns(&e.schema, &wanted.schema) && self.options.same_name(&e.name, &wanted.name)
@@ -281,6 +385,22 @@ impl<'a> Differ<'a> {
                 }
             }
         }
+        for wanted in &self.desired.range_types {
+            match self.existing(&self.current.range_types, wanted) {
+                None => changes.before_tables.push(Change::CreateRangeType {
+                    range_type: wanted.clone(),
+                }),
+                Some(existing) if existing.definition() != wanted.definition() => {
+                    changes.before_tables.push(Change::ReplaceRangeType {
+                        from: existing.clone(),
+                        to: wanted.clone(),
+                    })
+                }
+                Some(existing) => changes
+                    .before_tables
+                    .extend(comment_change(existing, wanted)),
+            }
+        }
         // A domain whose CHECK or default calls a new function comes after the functions.
         let mut late_domains = Vec::new();
         for wanted in &self.desired.domains {
@@ -297,11 +417,7 @@ impl<'a> Differ<'a> {
                     domain: wanted.clone(),
                 }),
                 Some(existing) => {
-                    let uncommented = |d: &Domain| Domain {
-                        comment: None,
-                        ..d.clone()
-                    };
-                    if uncommented(existing) != uncommented(wanted) {
+                    if existing.definition() != wanted.definition() {
                         changes.before_tables.push(Change::AlterDomain {
                             from: existing.clone(),
                             to: wanted.clone(),
@@ -314,6 +430,30 @@ impl<'a> Differ<'a> {
                         });
                     }
                 }
+            }
+        }
+        let new_composites: Vec<&CompositeType> = self
+            .desired
+            .composite_types
+            .iter()
+            .filter(|c| self.existing(&self.current.composite_types, *c).is_none())
+            .collect();
+        for wanted in topological(&new_composites, uses_composite) {
+            changes.before_tables.push(Change::CreateCompositeType {
+                composite_type: wanted.clone(),
+            });
+        }
+        for wanted in &self.desired.composite_types {
+            if let Some(existing) = self.existing(&self.current.composite_types, wanted) {
+                if existing.attributes != wanted.attributes {
+                    changes.before_tables.push(Change::AlterCompositeType {
+                        from: existing.clone(),
+                        to: wanted.clone(),
+                    });
+                }
+                changes
+                    .before_tables
+                    .extend(comment_change(existing, wanted));
             }
         }
         for wanted in &self.desired.sequences {
@@ -368,6 +508,32 @@ impl<'a> Differ<'a> {
         }
 
         changes.before_tables.extend(late_domains);
+        for wanted in &self.desired.text_search_configs {
+            match self.existing(&self.current.text_search_configs, wanted) {
+                None => changes.before_tables.push(Change::CreateTextSearchConfig {
+                    config: wanted.clone(),
+                }),
+                Some(existing) => {
+                    if existing.definition() != wanted.definition() {
+                        changes.before_tables.push(Change::AlterTextSearchConfig {
+                            from: existing.clone(),
+                            to: wanted.clone(),
+                        });
+                    }
+                    changes
+                        .before_tables
+                        .extend(comment_change(existing, wanted));
+                }
+            }
+        }
+        for config in self.dropped(
+            &self.current.text_search_configs,
+            &self.desired.text_search_configs,
+        ) {
+            changes.after_tables.push(Change::DropTextSearchConfig {
+                config: config.clone(),
+            });
+        }
         let kept_tables: Vec<&Table> = self
             .pair_tables()
             .into_iter()
@@ -416,6 +582,21 @@ impl<'a> Differ<'a> {
                 });
             }
         }
+        let old_composites: Vec<&CompositeType> = self
+            .dropped(&self.current.composite_types, &self.desired.composite_types)
+            .collect();
+        let mut drop_order = topological(&old_composites, uses_composite);
+        drop_order.reverse();
+        for composite_type in drop_order {
+            changes.after_tables.push(Change::DropCompositeType {
+                composite_type: composite_type.clone(),
+            });
+        }
+        for range_type in self.dropped(&self.current.range_types, &self.desired.range_types) {
+            changes.after_tables.push(Change::DropRangeType {
+                range_type: range_type.clone(),
+            });
+        }
         for domain in &self.current.domains {
             let kept = self.desired.domains.iter().any(|d| {
                 same_ns(&d.schema, &domain.schema) && self.options.same_name(&d.name, &domain.name)
@@ -436,6 +617,11 @@ impl<'a> Differ<'a> {
                     enum_type: enum_type.clone(),
                 });
             }
+        }
+        for collation in self.dropped(&self.current.collations, &self.desired.collations) {
+            changes.after_tables.push(Change::DropCollation {
+                collation: collation.clone(),
+            });
         }
         for extension in &self.current.extensions {
             if !self
@@ -1093,6 +1279,27 @@ impl<'a> Differ<'a> {
         (drops, renames)
     }
 
+    /// The current object of `current` that `wanted` continues (same namespace and name).
+    fn existing<'x, T: CatalogObject>(&self, current: &'x [T], wanted: &T) -> Option<&'x T> {
+        let object = wanted.commented();
+        let (schema, name) = object.name();
+        find_named(current, schema, name, &self.options)
+    }
+
+    /// The objects of `current` that `desired` does not keep.
+    fn dropped<'x, T: CatalogObject>(
+        &self,
+        current: &'x [T],
+        desired: &'x [T],
+    ) -> impl Iterator<Item = &'x T> + 'x {
+        let options = self.options;
+        current.iter().filter(move |object| {
+            let commented = object.commented();
+            let (schema, name) = commented.name();
+            find_named(desired, schema, name, &options).is_none()
+        })
+    }
+
     /// Whether a domain's CHECKs or default call a function the diff creates.
     fn calls_new_function(&self, domain: &Domain) -> bool {
         let texts: Vec<&str> = domain
@@ -1291,6 +1498,23 @@ fn enum_changes(current: &EnumType, desired: &EnumType) -> Vec<Change> {
                 .cloned(),
         })
         .collect()
+}
+
+/// The comment change from `existing` to `wanted`, if their comments differ.
+fn comment_change<T: CatalogObject>(existing: &T, wanted: &T) -> Option<Change> {
+    let (from, to) = (existing.commented(), wanted.commented());
+    (from.comment() != to.comment()).then(|| Change::SetObjectComment {
+        from: from.comment().map(str::to_string),
+        to: to.comment().map(str::to_string),
+        object: to,
+    })
+}
+
+/// Whether composite type `a` has an attribute of composite type `b`.
+fn uses_composite(a: &CompositeType, b: &CompositeType) -> bool {
+    a.attributes
+        .iter()
+        .any(|attribute| names_type(&attribute.data_type, b.schema.as_deref(), &b.name))
 }
 
 /// Whether two views differ at most in their comments.

@@ -1,5 +1,5 @@
-//! Rename hints: which table, column, index or policy used to have another name
-//! (SPEC §3).
+//! Rename hints: which table, column, index, policy, type, domain, collation or text
+//! search configuration used to have another name (SPEC §3).
 //!
 //! This module owns finding hints in SQL text (`-- schemasync: renamed_from=old`,
 //! sqldef's `-- @renamed from=old` and `/* @renamed from=old */`), collecting them from a
@@ -16,14 +16,17 @@
 //!   name to the `,` that ends it (or its last token before the closing `)`);
 //! - an index: the lines of a `CREATE [UNIQUE] INDEX name … ;` statement;
 //! - a policy: the lines of a `CREATE POLICY name ON table … ;` statement (PostgreSQL).
+//! - a type (enum, composite or range), domain, collation or text search configuration:
+//!   the lines of its `CREATE TYPE`, `CREATE DOMAIN`, `CREATE COLLATION` or `CREATE TEXT
+//!   SEARCH CONFIGURATION` statement.
 //!
 //! When several objects share the line, the hint belongs to the last one that starts
 //! before the comment (`CREATE TABLE t ( -- …` is the table's; `a int, -- …` the
 //! column's), else to the first that starts after it. `IF NOT EXISTS` is skipped and a
 //! qualified name `a.b` gives `b`. Old names may be quoted (`"old name"`, `` `old` ``,
 //! `[old]`, `'old'`); bare ones run to the next space. Hints on other lines (a table
-//! constraint, `CREATE TYPE`, an enum value) have no model object to go to and are
-//! listed in [`RenameHints::ignored`].
+//! constraint, a view) have no model object to go to and are listed in
+//! [`RenameHints::ignored`].
 
 use crate::error::{Error, Result};
 use crate::model::Schema;
@@ -69,6 +72,42 @@ pub struct PolicyRename {
     pub from: String,
 }
 
+/// What kind of catalog object an [`ObjectRename`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// An enum, composite or range type (`CREATE TYPE`).
+    Type,
+    /// A domain (`CREATE DOMAIN`).
+    Domain,
+    /// A collation (`CREATE COLLATION`).
+    Collation,
+    /// A text search configuration (`CREATE TEXT SEARCH CONFIGURATION`).
+    TextSearchConfig,
+}
+
+impl ObjectKind {
+    /// The kind in words, as errors name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Type => "type",
+            ObjectKind::Domain => "domain",
+            ObjectKind::Collation => "collation",
+            ObjectKind::TextSearchConfig => "text search configuration",
+        }
+    }
+}
+
+/// A type's, domain's, collation's or text search configuration's previous name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRename {
+    /// What kind of object it is.
+    pub kind: ObjectKind,
+    /// Its name in the desired schema.
+    pub object: String,
+    /// Its previous name.
+    pub from: String,
+}
+
 /// A rename hint that names no table, column or index, so it cannot be applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IgnoredHint {
@@ -91,8 +130,10 @@ pub struct RenameHints {
     pub indexes: Vec<IndexRename>,
     /// Renamed policies.
     pub policies: Vec<PolicyRename>,
-    /// Hints found in SQL text that belong to no table, column, index or policy definition, or
-    /// that give no old name; the caller may warn about them.
+    /// Renamed types, domains, collations and text search configurations.
+    pub objects: Vec<ObjectRename>,
+    /// Hints found in SQL text that belong to no object definition, or that give no old
+    /// name; the caller may warn about them.
     pub ignored: Vec<IgnoredHint>,
 }
 
@@ -109,6 +150,7 @@ enum Target {
     Column { table: String, column: String },
     Index(String),
     Policy { table: String, policy: String },
+    Object(ObjectKind, String),
 }
 
 /// An object definition and the lines it occupies for hint purposes.
@@ -167,8 +209,11 @@ impl RenameHints {
                     policy,
                     from,
                 }),
+                Some(Target::Object(kind, object)) => {
+                    hints.objects.push(ObjectRename { kind, object, from })
+                }
                 None => hints.ignored.push(ignore(
-                    "it is not on the line of a table, column, index or policy definition",
+                    "it is not on the line of a table, column, index, policy, type, domain, collation or text search configuration definition",
                 )),
             }
         }
@@ -213,6 +258,49 @@ impl RenameHints {
                 }
             }
         }
+        let objects = schema
+            .enums
+            .iter()
+            .map(|e| (ObjectKind::Type, &e.name, &e.renamed_from))
+            .chain(
+                schema
+                    .composite_types
+                    .iter()
+                    .map(|c| (ObjectKind::Type, &c.name, &c.renamed_from)),
+            )
+            .chain(
+                schema
+                    .range_types
+                    .iter()
+                    .map(|r| (ObjectKind::Type, &r.name, &r.renamed_from)),
+            )
+            .chain(
+                schema
+                    .domains
+                    .iter()
+                    .map(|d| (ObjectKind::Domain, &d.name, &d.renamed_from)),
+            )
+            .chain(
+                schema
+                    .collations
+                    .iter()
+                    .map(|c| (ObjectKind::Collation, &c.name, &c.renamed_from)),
+            )
+            .chain(
+                schema
+                    .text_search_configs
+                    .iter()
+                    .map(|c| (ObjectKind::TextSearchConfig, &c.name, &c.renamed_from)),
+            );
+        for (kind, name, renamed_from) in objects {
+            if let Some(from) = renamed_from {
+                hints.objects.push(ObjectRename {
+                    kind,
+                    object: name.clone(),
+                    from: from.clone(),
+                });
+            }
+        }
         hints
     }
 
@@ -222,6 +310,7 @@ impl RenameHints {
             && self.columns.is_empty()
             && self.indexes.is_empty()
             && self.policies.is_empty()
+            && self.objects.is_empty()
     }
 
     /// Sets `renamed_from` on the objects the hints name.
@@ -303,7 +392,62 @@ impl RenameHints {
                 table.policies[p].renamed_from = Some(hint.from.clone());
             }
         }
+
+        for hint in &self.objects {
+            let mut hinted = hinted_objects(schema, hint.kind);
+            let names: Vec<String> = hinted.iter().map(|(name, _)| name.to_string()).collect();
+            if let Some(k) = find_name(&names, &hint.object, ci) {
+                if still_there(&names, &hint.from, ci, k) {
+                    return contradiction(
+                        hint.kind.as_str(),
+                        &hint.object,
+                        &hint.from,
+                        "the desired schema",
+                    );
+                }
+                *hinted[k].1 = Some(hint.from.clone());
+            }
+        }
         Ok(())
+    }
+}
+
+/// The name and rename hint of every object of `kind`: the types are the enum,
+/// composite and range types (they share one namespace).
+fn hinted_objects(schema: &mut Schema, kind: ObjectKind) -> Vec<(&str, &mut Option<String>)> {
+    match kind {
+        ObjectKind::Type => schema
+            .enums
+            .iter_mut()
+            .map(|e| (e.name.as_str(), &mut e.renamed_from))
+            .chain(
+                schema
+                    .composite_types
+                    .iter_mut()
+                    .map(|c| (c.name.as_str(), &mut c.renamed_from)),
+            )
+            .chain(
+                schema
+                    .range_types
+                    .iter_mut()
+                    .map(|r| (r.name.as_str(), &mut r.renamed_from)),
+            )
+            .collect(),
+        ObjectKind::Domain => schema
+            .domains
+            .iter_mut()
+            .map(|d| (d.name.as_str(), &mut d.renamed_from))
+            .collect(),
+        ObjectKind::Collation => schema
+            .collations
+            .iter_mut()
+            .map(|c| (c.name.as_str(), &mut c.renamed_from))
+            .collect(),
+        ObjectKind::TextSearchConfig => schema
+            .text_search_configs
+            .iter_mut()
+            .map(|c| (c.name.as_str(), &mut c.renamed_from))
+            .collect(),
     }
 }
 
@@ -456,6 +600,11 @@ fn statement(tokens: &[&Spanned<'_>], definitions: &mut Vec<Definition>) {
         policy(tokens, i + 1, definitions);
         return;
     }
+
+    if let Some(kind) = object_kind(&tokens[i..]) {
+        object(kind, tokens, i, definitions);
+        return;
+    }
     let is_table = tokens.get(i).is_some_and(|t| is_word(&t.token, "table"));
     let is_index = tokens.get(i).is_some_and(|t| is_word(&t.token, "index"));
     if !is_table && !is_index {
@@ -500,20 +649,63 @@ fn statement(tokens: &[&Spanned<'_>], definitions: &mut Vec<Definition>) {
     }
 }
 
-/// The last part of the qualified name at `tokens[at]` (`a.b` gives `b`) and the
-/// position of that part.
-fn qualified_name(tokens: &[&Spanned<'_>], mut at: usize) -> Option<(String, usize)> {
-    let mut name = identifier(&tokens.get(at)?.token)?;
-    while tokens.get(at + 1).is_some_and(|t| is_other(&t.token, ".")) {
-        match tokens.get(at + 2).and_then(|t| identifier(&t.token)) {
+/// The qualified name `ident ( "." ident )*` at `i`: its last part (the object's name)
+/// and where that part is.
+fn qualified_name(tokens: &[&Spanned<'_>], mut i: usize) -> Option<(String, usize)> {
+    let mut name = tokens.get(i).and_then(|t| identifier(&t.token))?;
+    while tokens.get(i + 1).is_some_and(|t| is_other(&t.token, ".")) {
+        match tokens.get(i + 2).and_then(|t| identifier(&t.token)) {
             Some(part) => {
                 name = part;
-                at += 2;
+                i += 2;
             }
             None => break,
         }
     }
-    Some((name, at))
+    Some((name, i))
+}
+
+/// The kind of object a `CREATE` statement makes, from the words after `CREATE` (and
+/// `OR REPLACE`): `TYPE`, `DOMAIN`, `COLLATION` or `TEXT SEARCH CONFIGURATION`.
+fn object_kind(tokens: &[&Spanned<'_>]) -> Option<ObjectKind> {
+    let word = |k: usize, w: &str| tokens.get(k).is_some_and(|t| is_word(&t.token, w));
+    if word(0, "type") {
+        Some(ObjectKind::Type)
+    } else if word(0, "domain") {
+        Some(ObjectKind::Domain)
+    } else if word(0, "collation") {
+        Some(ObjectKind::Collation)
+    } else if word(0, "text") && word(1, "search") && word(2, "configuration") {
+        Some(ObjectKind::TextSearchConfig)
+    } else {
+        None
+    }
+}
+
+/// Adds the definition of a `CREATE TYPE|DOMAIN|COLLATION|TEXT SEARCH CONFIGURATION`
+/// statement, whose kind word starts at `at`: the whole statement is its lines.
+fn object(kind: ObjectKind, tokens: &[&Spanned<'_>], at: usize, definitions: &mut Vec<Definition>) {
+    let mut i = at
+        + if kind == ObjectKind::TextSearchConfig {
+            3
+        } else {
+            1
+        };
+    if tokens.get(i).is_some_and(|t| is_word(&t.token, "if")) {
+        i += 3; // IF NOT EXISTS
+    }
+    let Some((name, _)) = qualified_name(tokens, i) else {
+        return;
+    };
+    let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
+        return;
+    };
+    definitions.push(Definition {
+        target: Target::Object(kind, name),
+        offset: first.offset,
+        first_line: first.line,
+        last_line: last.line,
+    });
 }
 
 /// Adds the policy of `CREATE POLICY name ON table …` (`name_at` is where its name is).
@@ -733,7 +925,7 @@ mod tests {
     fn hints_without_an_object_are_listed_as_ignored() {
         let hints = RenameHints::from_sql(
             "CREATE TABLE users (\n  email text,\n  CONSTRAINT unique_email UNIQUE (email) -- @renamed from=old_unique_email\n);\n\
-             -- schemasync: renamed_from=\nCREATE TYPE s /* @renamed from=t */ AS ENUM ('a');",
+             -- schemasync: renamed_from=\nCREATE VIEW s /* @renamed from=t */ AS SELECT 1;",
         );
         assert!(hints.is_empty());
         let ignored: Vec<_> = hints
@@ -741,19 +933,10 @@ mod tests {
             .iter()
             .map(|i| (i.line, i.reason.as_str()))
             .collect();
+        let elsewhere = "it is not on the line of a table, column, index, policy, type, domain, collation or text search configuration definition";
         assert_eq!(
             ignored,
-            [
-                (
-                    3,
-                    "it is not on the line of a table, column, index or policy definition"
-                ),
-                (5, "it gives no old name"),
-                (
-                    6,
-                    "it is not on the line of a table, column, index or policy definition"
-                ),
-            ]
+            [(3, elsewhere), (5, "it gives no old name"), (6, elsewhere),]
         );
     }
 
@@ -854,6 +1037,7 @@ mod tests {
                 columns: vec![column("users", "Email", "mail")],
                 indexes: vec![index("ix_users_email", "ix_mail")],
                 policies: vec![],
+                objects: vec![],
                 ignored: vec![],
             }
         );
@@ -886,5 +1070,62 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("table users is marked as renamed from other"));
+    }
+
+    fn object(kind: ObjectKind, object: &str, from: &str) -> ObjectRename {
+        ObjectRename {
+            kind,
+            object: object.into(),
+            from: from.into(),
+        }
+    }
+
+    #[test]
+    fn types_domains_collations_and_text_search_configurations_take_hints() {
+        let hints = RenameHints::from_sql(
+            "CREATE TYPE app.address AS ( -- schemasync: renamed_from=addr\n  street text\n);\n\
+             CREATE TYPE mood AS ENUM ('a'); -- @renamed from=feeling\n\
+             CREATE TYPE span AS RANGE (subtype = float8) /* @renamed from=period */;\n\
+             CREATE DOMAIN year AS integer; -- @renamed from=yr\n\
+             CREATE COLLATION IF NOT EXISTS ci (provider = icu, locale = 'und-u-ks-level2'); -- @renamed from=nocase\n\
+             CREATE TEXT SEARCH CONFIGURATION app.search (COPY = english); -- @renamed from=fts",
+        );
+        assert_eq!(
+            hints.objects,
+            [
+                object(ObjectKind::Type, "address", "addr"),
+                object(ObjectKind::Type, "mood", "feeling"),
+                object(ObjectKind::Type, "span", "period"),
+                object(ObjectKind::Domain, "year", "yr"),
+                object(ObjectKind::Collation, "ci", "nocase"),
+                object(ObjectKind::TextSearchConfig, "search", "fts"),
+            ]
+        );
+        assert!(hints.ignored.is_empty() && hints.columns.is_empty());
+    }
+
+    #[test]
+    fn an_object_hint_whose_old_name_is_still_there_is_an_error() {
+        let mood = |name: &str| crate::model::EnumType {
+            schema: None,
+            name: name.into(),
+            values: vec!["a".into()],
+            comment: None,
+            renamed_from: None,
+        };
+        let mut schema = Schema {
+            enums: vec![mood("mood"), mood("feeling")],
+            ..Schema::default()
+        };
+        let hints =
+            RenameHints::from_sql("CREATE TYPE mood AS ENUM ('a'); -- @renamed from=feeling");
+        assert_eq!(
+            hints.apply(&mut schema, false).unwrap_err().to_string(),
+            "invalid schema: type mood is marked as renamed from feeling, but the desired schema still has a type named feeling"
+        );
+        schema.enums.pop();
+        hints.apply(&mut schema, false).unwrap();
+        assert_eq!(schema.enums[0].renamed_from.as_deref(), Some("feeling"));
+        assert_eq!(RenameHints::from_model(&schema).objects, hints.objects);
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod backup;
 pub mod builder;
+pub mod catalog;
 pub mod change;
 pub mod diff;
 pub mod driver;
@@ -37,10 +38,11 @@ pub use error::{Error, Result};
 pub use format::{json_schema, parse_schema, render_schema, SchemaFormat};
 pub use hints::RenameHints;
 pub use model::{
-    Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
-    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, Policy, PolicyCommand,
-    PrimaryKey, ReferentialAction, Schema, Sequence, Table, TableOptions, Trigger, Unique, View,
-    VirtualTable, PUBLIC_ROLE,
+    Attribute, Check, Collation, Column, CompositeType, Deferrable, Domain, EnumType, Exclusion,
+    Extension, ForeignKey, Function, Generated, Identity, Index, IndexPart, Namespace, PartitionOf,
+    Policy, PolicyCommand, PrimaryKey, RangeType, ReferentialAction, Schema, Sequence, Table,
+    TableOptions, TextSearchConfig, TextSearchMapping, Trigger, Unique, View, VirtualTable,
+    PUBLIC_ROLE,
 };
 pub use naming::NamingConvention;
 pub use plan::{DataCheck, Dialect, Hazard, HazardKind, Plan, Step};

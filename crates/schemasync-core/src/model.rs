@@ -47,6 +47,155 @@ pub struct Schema {
     /// Extensions (PostgreSQL `CREATE EXTENSION`); the objects they own are theirs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<Extension>,
+    /// Collations (PostgreSQL `CREATE COLLATION`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collations: Vec<Collation>,
+    /// Composite types (PostgreSQL `CREATE TYPE … AS (…)`), each after the types its
+    /// attributes use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub composite_types: Vec<CompositeType>,
+    /// Range types (PostgreSQL `CREATE TYPE … AS RANGE`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub range_types: Vec<RangeType>,
+    /// Text search configurations (PostgreSQL `CREATE TEXT SEARCH CONFIGURATION`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_search_configs: Vec<TextSearchConfig>,
+}
+
+/// A collation (PostgreSQL `CREATE COLLATION`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Collation {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Collation name.
+    pub name: String,
+    /// Provider: `icu` or `libc`.
+    pub provider: String,
+    /// ICU locale (`und-u-ks-level2`); `None` for libc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// libc `LC_COLLATE` (`C`, `en_US.utf8`); `None` for ICU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lc_collate: Option<String>,
+    /// libc `LC_CTYPE`; `None` for ICU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lc_ctype: Option<String>,
+    /// Whether equal strings must be byte-wise equal (`deterministic = false` makes
+    /// case- or accent-insensitive comparison possible).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub deterministic: bool,
+    /// Comment on the collation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Rename hint: the collation's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+/// A composite type (PostgreSQL `CREATE TYPE name AS (attribute type, …)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompositeType {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Type name.
+    pub name: String,
+    /// Attributes in their order.
+    pub attributes: Vec<Attribute>,
+    /// Comment on the type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Rename hint: the type's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+/// An attribute of a composite type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attribute {
+    /// Attribute name.
+    pub name: String,
+    /// Type, as the engine prints it (`integer`, `text`, `app.mood`).
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Collation, when not the type's default (`C`, `schema.name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+}
+
+/// A range type (PostgreSQL `CREATE TYPE name AS RANGE (…)`); its multirange type and
+/// constructor functions belong to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RangeType {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Type name.
+    pub name: String,
+    /// The element type, as the engine prints it (`double precision`, `text`).
+    pub subtype: String,
+    /// Collation of the bounds, when not the subtype's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// Canonical function (`CANONICAL = …`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical: Option<String>,
+    /// Difference function (`SUBTYPE_DIFF = …`), if any (`float8mi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype_diff: Option<String>,
+    /// Comment on the type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Rename hint: the type's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+/// A text search configuration (PostgreSQL `CREATE TEXT SEARCH CONFIGURATION`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextSearchConfig {
+    /// Namespace; `None` for the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Configuration name.
+    pub name: String,
+    /// Parser, as the engine names it (`default`, `schema.parser`).
+    #[serde(default = "default_parser")]
+    pub parser: String,
+    /// Token types and the dictionaries that handle them, in token type order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mappings: Vec<TextSearchMapping>,
+    /// Comment on the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Rename hint: the configuration's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+/// The dictionaries a text search configuration consults for one token type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextSearchMapping {
+    /// Token type alias (`asciiword`, `email`).
+    pub token: String,
+    /// Dictionaries in the order they are tried, as the engine names them
+    /// (`english_stem`, `public.unaccent`).
+    pub dictionaries: Vec<String>,
+}
+
+fn default_parser() -> String {
+    "default".to_string()
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// A domain (PostgreSQL `CREATE DOMAIN`).
@@ -76,6 +225,9 @@ pub struct Domain {
     /// Comment on the domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Rename hint: the domain's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 /// An installed extension (PostgreSQL).
@@ -114,6 +266,9 @@ pub struct EnumType {
     /// Comment on the type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Rename hint: the type's previous name. Never guessed, never compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 /// A sequence (PostgreSQL).
@@ -740,6 +895,12 @@ impl Schema {
             && self.enums.is_empty()
             && self.sequences.is_empty()
             && self.functions.is_empty()
+            && self.domains.is_empty()
+            && self.extensions.is_empty()
+            && self.collations.is_empty()
+            && self.composite_types.is_empty()
+            && self.range_types.is_empty()
+            && self.text_search_configs.is_empty()
     }
 
     /// A SHA-256 hex digest of the schema without rename hints: equal schemas, equal digests.
@@ -770,6 +931,24 @@ impl Schema {
             for policy in &mut table.policies {
                 policy.renamed_from = None;
             }
+        }
+        for enum_type in &mut self.enums {
+            enum_type.renamed_from = None;
+        }
+        for domain in &mut self.domains {
+            domain.renamed_from = None;
+        }
+        for collation in &mut self.collations {
+            collation.renamed_from = None;
+        }
+        for composite in &mut self.composite_types {
+            composite.renamed_from = None;
+        }
+        for range in &mut self.range_types {
+            range.renamed_from = None;
+        }
+        for config in &mut self.text_search_configs {
+            config.renamed_from = None;
         }
         self
     }

@@ -127,8 +127,8 @@ pub(crate) struct Run<'a> {
     pub(crate) pg: &'a PgOptions,
 }
 
-/// The schemas, types, domains and functions `plan` creates or replaces, as SQL: what its data
-/// checks may need to exist already.
+/// The schemas, collations, types, domains and functions `plan` creates or replaces, as
+/// SQL: what its data checks may need to exist already.
 fn check_prerequisites(plan: &Plan) -> Vec<String> {
     plan.changes
         .iter()
@@ -136,6 +136,11 @@ fn check_prerequisites(plan: &Plan) -> Vec<String> {
             Change::CreateNamespace { namespace } => Some(ddl::create_namespace(namespace)),
             Change::CreateEnum { enum_type } => Some(ddl::create_enum(enum_type)),
             Change::CreateDomain { domain } => Some(ddl::create_domain(domain)),
+            Change::CreateCollation { collation } => Some(ddl::create_collation(collation)),
+            Change::CreateCompositeType { composite_type } => {
+                Some(ddl::create_composite_type(composite_type))
+            }
+            Change::CreateRangeType { range_type } => Some(ddl::create_range_type(range_type)),
             Change::CreateFunction { function } => Some(function.definition.clone()),
             Change::ReplaceFunction { to, .. } => Some(to.definition.clone()),
             _ => None,

@@ -13,9 +13,10 @@
 use crate::quote::{qualified, quote_ident, quote_literal};
 use schemasync_core::sqltext::{lex, mentions, Token};
 use schemasync_core::{
-    Check, Column, Commented, Deferrable, Domain, EnumType, Extension, ForeignKey, Function,
-    Identity, Index, IndexPart, Namespace, PartitionOf, Policy, PrimaryKey, ReferentialAction,
-    RowSecurity, Schema, Sequence, Table, Unique, View, PUBLIC_ROLE,
+    Attribute, Check, Collation, Column, Commented, CompositeType, Deferrable, Domain, EnumType,
+    Extension, ForeignKey, Function, Identity, Index, IndexPart, Namespace, PartitionOf, Policy,
+    PrimaryKey, RangeType, ReferentialAction, RowSecurity, Schema, Sequence, Table,
+    TextSearchConfig, TextSearchMapping, Unique, View, PUBLIC_ROLE,
 };
 
 /// Turns off function-body validation for the rest of the current transaction, so a
@@ -62,6 +63,15 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
             create_extension(extension),
         ));
     }
+    for collation in &schema.collations {
+        out.push((
+            format!(
+                "collation {}",
+                label_name(collation.schema.as_deref(), &collation.name)
+            ),
+            create_collation(collation),
+        ));
+    }
     for enum_type in &schema.enums {
         out.push((
             format!(
@@ -71,6 +81,15 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
             create_enum(enum_type),
         ));
     }
+    for range in &schema.range_types {
+        out.push((
+            format!(
+                "range type {}",
+                label_name(range.schema.as_deref(), &range.name)
+            ),
+            create_range_type(range),
+        ));
+    }
     for domain in &schema.domains {
         out.push((
             format!(
@@ -78,6 +97,15 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
                 label_name(domain.schema.as_deref(), &domain.name)
             ),
             create_domain(domain),
+        ));
+    }
+    for composite in &schema.composite_types {
+        out.push((
+            format!(
+                "composite type {}",
+                label_name(composite.schema.as_deref(), &composite.name)
+            ),
+            create_composite_type(composite),
         ));
     }
     for sequence in &schema.sequences {
@@ -100,6 +128,15 @@ pub fn create_schema(schema: &Schema) -> Vec<(String, String)> {
         .partition(|f| needs_relations(f, &table_names));
     for function in early {
         out.push(function_statement(function));
+    }
+    for config in &schema.text_search_configs {
+        out.push((
+            format!(
+                "text search configuration {}",
+                label_name(config.schema.as_deref(), &config.name)
+            ),
+            create_text_search_config(config).join(";\n"),
+        ));
     }
     for table in &schema.tables {
         out.push((
@@ -738,33 +775,61 @@ pub(crate) fn rename_policy(schema: Option<&str>, table: &str, from: &str, to: &
     )
 }
 
-/// `COMMENT ON` a schema, type, domain, routine, view or policy (`None` removes the
-/// comment).
-pub(crate) fn comment_on_object(object: &Commented, comment: Option<&str>) -> String {
+/// How `COMMENT ON` and `ALTER … RENAME` name an object: `TYPE "app"."mood"`,
+/// `FUNCTION "f"(integer)`, `MATERIALIZED VIEW "v"`, `SCHEMA "app"`, `POLICY "p" ON "t"`.
+pub(crate) fn object_reference(object: &Commented) -> String {
+    let (schema, name) = object.name();
+    let name = qualified(schema, name);
     match object {
-        Commented::Policy {
-            schema,
-            table,
-            policy,
-        } => format!(
-            "COMMENT ON POLICY {} ON {} IS {}",
-            quote_ident(&policy.name),
-            qualified(schema.as_deref(), table),
-            comment_literal(comment)
+        Commented::Namespace(_) => format!("SCHEMA {name}"),
+        Commented::Enum(_) | Commented::CompositeType(_) | Commented::RangeType(_) => {
+            format!("TYPE {name}")
+        }
+        Commented::Function(function) => {
+            format!("{} {name}({})", routine_kind(function), function.arguments)
+        }
+        Commented::View(view) if view.materialized => format!("MATERIALIZED VIEW {name}"),
+        Commented::View(_) => format!("VIEW {name}"),
+        Commented::Domain(_) => format!("DOMAIN {name}"),
+        Commented::Collation(_) => format!("COLLATION {name}"),
+        Commented::TextSearchConfig(_) => format!("TEXT SEARCH CONFIGURATION {name}"),
+        Commented::Policy { schema, table, .. } => format!(
+            "POLICY {} ON {}",
+            quote_ident(object.name().1),
+            qualified(schema.as_deref(), table)
         ),
-        Commented::Namespace(namespace) => comment_on_schema(&namespace.name, comment),
-        Commented::Enum(enum_type) => comment_on_enum(enum_type, comment),
-        Commented::Function(function) => comment_on_function(function, comment),
-        Commented::View(view) => comment_on_view(view, comment),
-        Commented::Domain(domain) => comment_on_domain(domain, comment),
     }
+}
+
+/// `COMMENT ON` a schema, type, domain, collation, text search configuration, routine,
+/// view or policy (`None` removes the comment).
+pub(crate) fn comment_on_object(object: &Commented, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON {} IS {}",
+        object_reference(object),
+        comment_literal(comment)
+    )
+}
+
+/// `ALTER … RENAME TO`: the object named `from` gets `object`'s name.
+pub(crate) fn rename_object(object: &Commented, from: &str) -> String {
+    format!(
+        "ALTER {} RENAME TO {}",
+        object_reference(&object.clone().with_name(from.to_string())),
+        quote_ident(object.name().1)
+    )
 }
 
 /// `create`, then `COMMENT ON` the object it creates when the object carries a comment.
 pub(crate) fn created_with_comment(create: String, object: &Commented) -> Vec<String> {
     std::iter::once(create)
-        .chain(object.comment().map(|c| comment_on_object(object, Some(c))))
+        .chain(comment_if_any(object))
         .collect()
+}
+
+/// `COMMENT ON` the object, when it carries a comment.
+pub(crate) fn comment_if_any(object: &Commented) -> Option<String> {
+    object.comment().map(|c| comment_on_object(object, Some(c)))
 }
 
 /// `COMMENT ON TABLE … IS …` (`IS NULL` removes the comment).
@@ -811,40 +876,6 @@ pub(crate) fn table_comments(table: &Table) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-/// `COMMENT ON [MATERIALIZED] VIEW … IS …`.
-pub(crate) fn comment_on_view(view: &View, comment: Option<&str>) -> String {
-    format!(
-        "COMMENT ON {}VIEW {} IS {}",
-        if view.materialized {
-            "MATERIALIZED "
-        } else {
-            ""
-        },
-        qualified(view.schema.as_deref(), &view.name),
-        comment_literal(comment)
-    )
-}
-
-/// `COMMENT ON TYPE … IS …` for an enum type.
-pub(crate) fn comment_on_enum(enum_type: &EnumType, comment: Option<&str>) -> String {
-    format!(
-        "COMMENT ON TYPE {} IS {}",
-        qualified(enum_type.schema.as_deref(), &enum_type.name),
-        comment_literal(comment)
-    )
-}
-
-/// `COMMENT ON FUNCTION|PROCEDURE name(arguments) IS …`.
-pub(crate) fn comment_on_function(function: &Function, comment: Option<&str>) -> String {
-    format!(
-        "COMMENT ON {} {}({}) IS {}",
-        routine_kind(function),
-        qualified(function.schema.as_deref(), &function.name),
-        function.arguments,
-        comment_literal(comment)
-    )
 }
 
 /// `FUNCTION`, `PROCEDURE` or `AGGREGATE`: what `DROP`/`COMMENT ON` call the routine,
@@ -902,15 +933,6 @@ pub(crate) fn domain_check(check: &Check) -> String {
     format!("{name} CHECK ({})", check.expression)
 }
 
-/// `COMMENT ON DOMAIN … IS …`.
-pub(crate) fn comment_on_domain(domain: &Domain, comment: Option<&str>) -> String {
-    format!(
-        "COMMENT ON DOMAIN {} IS {}",
-        qualified(domain.schema.as_deref(), &domain.name),
-        comment_literal(comment)
-    )
-}
-
 /// `CREATE EXTENSION IF NOT EXISTS name [WITH SCHEMA s]`.
 pub(crate) fn create_extension(extension: &Extension) -> String {
     let schema = extension
@@ -924,15 +946,6 @@ pub(crate) fn create_extension(extension: &Extension) -> String {
     )
 }
 
-/// `COMMENT ON SCHEMA … IS …`.
-pub(crate) fn comment_on_schema(name: &str, comment: Option<&str>) -> String {
-    format!(
-        "COMMENT ON SCHEMA {} IS {}",
-        quote_ident(name),
-        comment_literal(comment)
-    )
-}
-
 /// A comment as an SQL literal, or `NULL`.
 fn comment_literal(comment: Option<&str>) -> String {
     comment.map_or("NULL".to_string(), quote_literal)
@@ -940,61 +953,166 @@ fn comment_literal(comment: Option<&str>) -> String {
 
 /// Every comment the schema carries, labelled.
 fn comments(schema: &Schema) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for namespace in &schema.namespaces {
-        if let Some(comment) = &namespace.comment {
-            out.push((
-                format!("comment on schema {}", namespace.name),
-                comment_on_schema(&namespace.name, Some(comment)),
-            ));
-        }
-    }
-    for enum_type in &schema.enums {
-        if let Some(comment) = &enum_type.comment {
-            out.push((
-                format!(
-                    "comment on type {}",
-                    label_name(enum_type.schema.as_deref(), &enum_type.name)
-                ),
-                comment_on_enum(enum_type, Some(comment)),
-            ));
-        }
-    }
-    for domain in &schema.domains {
-        if let Some(comment) = &domain.comment {
-            out.push((
-                format!(
-                    "comment on domain {}",
-                    label_name(domain.schema.as_deref(), &domain.name)
-                ),
-                comment_on_domain(domain, Some(comment)),
-            ));
-        }
-    }
-    for function in &schema.functions {
-        if let Some(comment) = &function.comment {
-            out.push((
-                format!(
-                    "comment on function {}",
-                    label_name(function.schema.as_deref(), &function.name)
-                ),
-                comment_on_function(function, Some(comment)),
-            ));
-        }
-    }
+    let objects = schema
+        .namespaces
+        .iter()
+        .cloned()
+        .map(Commented::Namespace)
+        .chain(schema.collations.iter().cloned().map(Commented::Collation))
+        .chain(schema.enums.iter().cloned().map(Commented::Enum))
+        .chain(schema.range_types.iter().cloned().map(Commented::RangeType))
+        .chain(schema.domains.iter().cloned().map(Commented::Domain))
+        .chain(
+            schema
+                .composite_types
+                .iter()
+                .cloned()
+                .map(Commented::CompositeType),
+        )
+        .chain(schema.functions.iter().cloned().map(Commented::Function))
+        .chain(
+            schema
+                .text_search_configs
+                .iter()
+                .cloned()
+                .map(Commented::TextSearchConfig),
+        );
+    let mut out: Vec<(String, String)> = objects
+        .filter_map(|object| {
+            let comment = object.comment()?;
+            Some((
+                format!("comment on {}", object.describe()),
+                comment_on_object(&object, Some(comment)),
+            ))
+        })
+        .collect();
     for table in &schema.tables {
         out.extend(table_comments(table));
     }
-    for view in &schema.views {
-        if let Some(comment) = &view.comment {
-            out.push((
-                format!(
-                    "comment on view {}",
-                    label_name(view.schema.as_deref(), &view.name)
-                ),
-                comment_on_view(view, Some(comment)),
-            ));
+    out.extend(schema.views.iter().filter_map(|view| {
+        let object = Commented::View(view.clone());
+        let comment = object.comment()?;
+        Some((
+            format!("comment on {}", object.describe()),
+            comment_on_object(&object, Some(comment)),
+        ))
+    }));
+    out
+}
+
+/// `CREATE COLLATION … (provider = …, locale = … | lc_collate = …, lc_ctype = …,
+/// deterministic = false)`.
+pub(crate) fn create_collation(collation: &Collation) -> String {
+    let mut options = vec![format!("provider = {}", quote_ident(&collation.provider))];
+    let settings = [
+        ("locale", &collation.locale),
+        ("lc_collate", &collation.lc_collate),
+        ("lc_ctype", &collation.lc_ctype),
+    ];
+    for (key, value) in settings {
+        if let Some(value) = value {
+            options.push(format!("{key} = {}", quote_literal(value)));
         }
     }
-    out
+    if !collation.deterministic {
+        options.push("deterministic = false".to_string());
+    }
+    format!(
+        "CREATE COLLATION {} ({})",
+        qualified(collation.schema.as_deref(), &collation.name),
+        options.join(", ")
+    )
+}
+
+/// The type of a composite type's attribute: `type [COLLATE c]`.
+pub(crate) fn attribute_type(attribute: &Attribute) -> String {
+    let collation = attribute
+        .collation
+        .as_deref()
+        .map(|c| format!(" COLLATE {}", collation_sql(c)))
+        .unwrap_or_default();
+    format!("{}{collation}", attribute.data_type)
+}
+
+/// One attribute of a composite type: `"name" type [COLLATE c]`.
+pub(crate) fn attribute_definition(attribute: &Attribute) -> String {
+    format!(
+        "{} {}",
+        quote_ident(&attribute.name),
+        attribute_type(attribute)
+    )
+}
+
+/// `CREATE TYPE … AS (attribute type, …)`.
+pub(crate) fn create_composite_type(composite: &CompositeType) -> String {
+    let attributes: Vec<String> = composite
+        .attributes
+        .iter()
+        .map(attribute_definition)
+        .collect();
+    format!(
+        "CREATE TYPE {} AS ({})",
+        qualified(composite.schema.as_deref(), &composite.name),
+        attributes.join(", ")
+    )
+}
+
+/// `CREATE TYPE … AS RANGE (SUBTYPE = …, …)`.
+pub(crate) fn create_range_type(range: &RangeType) -> String {
+    let mut options = vec![format!("SUBTYPE = {}", range.subtype)];
+    if let Some(collation) = &range.collation {
+        options.push(format!("COLLATION = {}", collation_sql(collation)));
+    }
+    if let Some(canonical) = &range.canonical {
+        options.push(format!("CANONICAL = {canonical}"));
+    }
+    if let Some(subtype_diff) = &range.subtype_diff {
+        options.push(format!("SUBTYPE_DIFF = {subtype_diff}"));
+    }
+    format!(
+        "CREATE TYPE {} AS RANGE ({})",
+        qualified(range.schema.as_deref(), &range.name),
+        options.join(", ")
+    )
+}
+
+/// `CREATE TEXT SEARCH CONFIGURATION … (PARSER = …)` and its `ADD MAPPING`s.
+pub(crate) fn create_text_search_config(config: &TextSearchConfig) -> Vec<String> {
+    let mut sql = vec![format!(
+        "CREATE TEXT SEARCH CONFIGURATION {} (PARSER = {})",
+        qualified(config.schema.as_deref(), &config.name),
+        collation_sql(&config.parser)
+    )];
+    sql.extend(text_search_mappings(config, "ADD", &config.mappings));
+    sql
+}
+
+/// `ALTER TEXT SEARCH CONFIGURATION … {ADD|ALTER} MAPPING FOR … WITH …`, one statement
+/// per run of token types that share their dictionaries.
+pub(crate) fn text_search_mappings(
+    config: &TextSearchConfig,
+    verb: &str,
+    mappings: &[TextSearchMapping],
+) -> Vec<String> {
+    let mut groups: Vec<(Vec<&str>, &[String])> = Vec::new();
+    for mapping in mappings {
+        match groups.last_mut() {
+            Some((tokens, dictionaries)) if *dictionaries == mapping.dictionaries.as_slice() => {
+                tokens.push(&mapping.token)
+            }
+            _ => groups.push((vec![&mapping.token], &mapping.dictionaries)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(tokens, dictionaries)| {
+            let tokens: Vec<String> = tokens.into_iter().map(quote_ident).collect();
+            format!(
+                "ALTER TEXT SEARCH CONFIGURATION {} {verb} MAPPING FOR {} WITH {}",
+                qualified(config.schema.as_deref(), &config.name),
+                tokens.join(", "),
+                dictionaries.join(", ")
+            )
+        })
+        .collect()
 }

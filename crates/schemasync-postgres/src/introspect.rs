@@ -45,10 +45,10 @@ use postgres::types::FromSql;
 use postgres::{GenericClient, Row};
 use schemasync_core::sqltext::fold_whitespace;
 use schemasync_core::{
-    Check, Column, Deferrable, Domain, EnumType, Exclusion, Extension, ForeignKey, Function,
-    Generated, Identity, Index, IndexPart, Namespace, PartitionOf, Policy, PolicyCommand,
-    PrimaryKey, ReferentialAction, Result, Schema, Sequence, Table, Trigger, Unique, View,
-    PUBLIC_ROLE,
+    Attribute, Check, Collation, Column, CompositeType, Deferrable, Domain, EnumType, Exclusion,
+    Extension, ForeignKey, Function, Generated, Identity, Index, IndexPart, Namespace, PartitionOf,
+    Policy, PolicyCommand, PrimaryKey, RangeType, ReferentialAction, Result, Schema, Sequence,
+    Table, TextSearchConfig, TextSearchMapping, Trigger, Unique, View, PUBLIC_ROLE,
 };
 use std::collections::HashMap;
 
@@ -136,6 +136,10 @@ fn read_schema(client: &mut impl GenericClient) -> Result<Schema> {
         functions: read_functions(client)?,
         domains: read_domains(client)?,
         extensions: read_extensions(client)?,
+        collations: read_collations(client)?,
+        composite_types: read_composite_types(client)?,
+        range_types: read_range_types(client)?,
+        text_search_configs: read_text_search_configs(client)?,
         ..Schema::default()
     };
     schema.functions.extend(read_aggregates(client)?);
@@ -197,6 +201,7 @@ fn read_enums(client: &mut impl GenericClient) -> Result<Vec<EnumType>> {
                 name: get(row, 1)?,
                 values: get(row, 2)?,
                 comment: get(row, 3)?,
+                renamed_from: None,
             })
         })
         .collect()
@@ -731,6 +736,7 @@ fn read_domains(client: &mut impl GenericClient) -> Result<Vec<Domain>> {
                     })
                     .collect(),
                 comment: get(row, 9)?,
+                renamed_from: None,
             })
         })
         .collect()
@@ -792,9 +798,9 @@ fn read_aggregates(client: &mut impl GenericClient) -> Result<Vec<Function>> {
 }
 
 /// What the driver leaves alone, one line each (`rule t_log on t`), for `plan` to list
-/// once: rules, legacy inheritance, composite
-/// and range types, collations, text search configurations, ordered-set aggregates,
-/// event triggers, publications, foreign servers, and a count of objects with grants.
+/// once: rules, legacy inheritance, text search dictionaries, parsers and templates,
+/// ordered-set aggregates, event triggers, publications, foreign servers, and a count of
+/// objects with grants.
 pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<String>> {
     let sql = format!(
         "SELECT 'rule ' || r.rulename || ' on ' || r.ev_class::regclass::text \
@@ -804,17 +810,14 @@ pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<Stri
          UNION ALL SELECT 'inheritance of ' || c.oid::regclass::text || ' from ' || i.inhparent::regclass::text \
            FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid \
            WHERE NOT c.relispartition AND c.relkind = 'r' \
-         UNION ALL SELECT CASE t.typtype WHEN 'c' THEN 'composite type ' WHEN 'r' THEN 'range type ' \
-                          ELSE 'multirange type ' END || t.oid::regtype::text \
-           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-           WHERE (t.typtype IN ('r', 'm') OR (t.typtype = 'c' AND EXISTS ( \
-                 SELECT 1 FROM pg_class k WHERE k.oid = t.typrelid AND k.relkind = 'c'))) \
-             AND {USER_NAMESPACE} AND {} \
-         UNION ALL SELECT 'collation ' || quote_ident(n.nspname) || '.' || quote_ident(o.collname) \
-           FROM pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace \
+         UNION ALL SELECT 'text search dictionary ' || d.oid::regdictionary::text \
+           FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace \
            WHERE {USER_NAMESPACE} AND {} \
-         UNION ALL SELECT 'text search configuration ' || f.oid::regconfig::text \
-           FROM pg_ts_config f JOIN pg_namespace n ON n.oid = f.cfgnamespace \
+         UNION ALL SELECT 'text search parser ' || quote_ident(n.nspname) || '.' || quote_ident(p.prsname) \
+           FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace \
+           WHERE {USER_NAMESPACE} AND {} \
+         UNION ALL SELECT 'text search template ' || quote_ident(n.nspname) || '.' || quote_ident(m.tmplname) \
+           FROM pg_ts_template m JOIN pg_namespace n ON n.oid = m.tmplnamespace \
            WHERE {USER_NAMESPACE} AND {} \
          UNION ALL SELECT 'aggregate ' || p.oid::regprocedure::text \
            FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid \
@@ -827,13 +830,181 @@ pub(crate) fn read_unmanaged(client: &mut impl GenericClient) -> Result<Vec<Stri
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE c.relacl IS NOT NULL AND {USER_NAMESPACE} HAVING count(*) > 0 \
          ORDER BY 1",
-        not_in_extension("pg_type", "t.oid"),
-        not_in_extension("pg_collation", "o.oid"),
-        not_in_extension("pg_ts_config", "f.oid"),
+        not_in_extension("pg_ts_dict", "d.oid"),
+        not_in_extension("pg_ts_parser", "p.oid"),
+        not_in_extension("pg_ts_template", "m.oid"),
         not_in_extension("pg_proc", "p.oid"),
     );
     query(client, "objects left unmanaged", &sql, &[])?
         .iter()
         .map(|row| get(row, 0))
         .collect()
+}
+
+/// Collations: ICU ones with their locale, libc ones with `LC_COLLATE` and `LC_CTYPE`.
+/// The ICU locale column is read by name from the row (`colllocale` since PostgreSQL 17,
+/// `colliculocale` in 15 and 16, `collcollate` before), so one query serves every version.
+fn read_collations(client: &mut impl GenericClient) -> Result<Vec<Collation>> {
+    let sql = format!(
+        "SELECT n.nspname::text, co.collname::text, \
+           CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'libc' END, \
+           CASE WHEN co.collprovider <> 'c' THEN COALESCE(to_jsonb(co) ->> 'colllocale', \
+                to_jsonb(co) ->> 'colliculocale', co.collcollate::text) END, \
+           CASE WHEN co.collprovider = 'c' THEN co.collcollate::text END, \
+           CASE WHEN co.collprovider = 'c' THEN co.collctype::text END, \
+           co.collisdeterministic, obj_description(co.oid, 'pg_collation') \
+         FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace \
+         WHERE {USER_NAMESPACE} AND {} ORDER BY {}",
+        not_in_extension("pg_collation", "co.oid"),
+        schema_order("co.collname")
+    );
+    query(client, "collations", &sql, &[])?
+        .iter()
+        .map(|row| {
+            Ok(Collation {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                provider: get(row, 2)?,
+                locale: get(row, 3)?,
+                lc_collate: get(row, 4)?,
+                lc_ctype: get(row, 5)?,
+                deterministic: get(row, 6)?,
+                comment: get(row, 7)?,
+                renamed_from: None,
+            })
+        })
+        .collect()
+}
+
+/// Composite types made with `CREATE TYPE … AS (…)` (not the row types of tables and
+/// views), with their attributes in order.
+fn read_composite_types(client: &mut impl GenericClient) -> Result<Vec<CompositeType>> {
+    let attributes = |what: &str| {
+        format!(
+            "ARRAY(SELECT {what} FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid \
+             WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum)"
+        )
+    };
+    let sql = format!(
+        "SELECT n.nspname::text, t.typname::text, {}, {}, {}, obj_description(t.oid, 'pg_type') \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_class k ON k.oid = t.typrelid \
+         WHERE t.typtype = 'c' AND k.relkind = 'c' AND {USER_NAMESPACE} AND {} ORDER BY {}",
+        attributes("a.attname::text"),
+        attributes("format_type(a.atttypid, a.atttypmod)"),
+        attributes(&format!(
+            "CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation THEN {} END",
+            collation_name("a.attcollation")
+        )),
+        not_in_extension("pg_type", "t.oid"),
+        schema_order("t.typname")
+    );
+    query(client, "composite types", &sql, &[])?
+        .iter()
+        .map(|row| {
+            let names: Vec<String> = get(row, 2)?;
+            let types: Vec<String> = get(row, 3)?;
+            let collations: Vec<Option<String>> = get(row, 4)?;
+            Ok(CompositeType {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                attributes: names
+                    .into_iter()
+                    .zip(types)
+                    .zip(collations)
+                    .map(|((name, data_type), collation)| Attribute {
+                        name,
+                        data_type,
+                        collation,
+                    })
+                    .collect(),
+                comment: get(row, 5)?,
+                renamed_from: None,
+            })
+        })
+        .collect()
+}
+
+/// Range types from `pg_range` (their multirange types and constructor functions belong
+/// to them and are not listed).
+fn read_range_types(client: &mut impl GenericClient) -> Result<Vec<RangeType>> {
+    let sql = format!(
+        "SELECT n.nspname::text, t.typname::text, format_type(r.rngsubtype, NULL), \
+           CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation THEN {} END, \
+           CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END, \
+           CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END, \
+           obj_description(t.oid, 'pg_type') \
+         FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid \
+         JOIN pg_type st ON st.oid = r.rngsubtype \
+         JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE {USER_NAMESPACE} AND {} ORDER BY {}",
+        collation_name("r.rngcollation"),
+        not_in_extension("pg_type", "t.oid"),
+        schema_order("t.typname")
+    );
+    query(client, "range types", &sql, &[])?
+        .iter()
+        .map(|row| {
+            Ok(RangeType {
+                schema: namespace(get(row, 0)?),
+                name: get(row, 1)?,
+                subtype: get(row, 2)?,
+                collation: get(row, 3)?,
+                canonical: get(row, 4)?,
+                subtype_diff: get(row, 5)?,
+                comment: get(row, 6)?,
+                renamed_from: None,
+            })
+        })
+        .collect()
+}
+
+/// Text search configurations with their parser and, per token type in the parser's
+/// order, the dictionaries in the order they are tried: one row per configuration and
+/// mapped token type.
+fn read_text_search_configs(client: &mut impl GenericClient) -> Result<Vec<TextSearchConfig>> {
+    let sql = format!(
+        "SELECT n.nspname::text, c.cfgname::text, \
+           CASE WHEN pn.nspname = 'pg_catalog' THEN p.prsname::text \
+                ELSE pn.nspname || '.' || p.prsname END, \
+           obj_description(c.oid, 'pg_ts_config'), tt.alias, \
+           ARRAY(SELECT m.mapdict::regdictionary::text FROM pg_ts_config_map m \
+                 WHERE m.mapcfg = c.oid AND m.maptokentype = tt.tokid ORDER BY m.mapseqno) \
+         FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace \
+         JOIN pg_ts_parser p ON p.oid = c.cfgparser \
+         JOIN pg_namespace pn ON pn.oid = p.prsnamespace \
+         LEFT JOIN LATERAL (SELECT t.tokid, t.alias FROM ts_token_type(c.cfgparser) t \
+           WHERE EXISTS (SELECT 1 FROM pg_ts_config_map m \
+                         WHERE m.mapcfg = c.oid AND m.maptokentype = t.tokid)) tt ON true \
+         WHERE {USER_NAMESPACE} AND {} ORDER BY {}, tt.tokid",
+        not_in_extension("pg_ts_config", "c.oid"),
+        schema_order("c.cfgname")
+    );
+    let mut configs: Vec<TextSearchConfig> = Vec::new();
+    for row in query(client, "text search configurations", &sql, &[])? {
+        let schema = namespace(get(&row, 0)?);
+        let name: String = get(&row, 1)?;
+        let same = configs
+            .last()
+            .is_some_and(|c| c.schema == schema && c.name == name);
+        if !same {
+            configs.push(TextSearchConfig {
+                schema,
+                name,
+                parser: get(&row, 2)?,
+                mappings: Vec::new(),
+                comment: get(&row, 3)?,
+                renamed_from: None,
+            });
+        }
+        let token: Option<String> = get(&row, 4)?;
+        if let (Some(token), Some(config)) = (token, configs.last_mut()) {
+            config.mappings.push(TextSearchMapping {
+                token,
+                dictionaries: get(&row, 5)?,
+            });
+        }
+    }
+    Ok(configs)
 }

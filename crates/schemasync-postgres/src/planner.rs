@@ -2,7 +2,9 @@
 //!
 //! A plan has three phases, in this order (SPEC §6):
 //! 1. **before**: idempotent statements that must commit before the transaction can use
-//!    them (`ALTER TYPE … ADD VALUE IF NOT EXISTS`);
+//!    them (`ALTER TYPE … ADD VALUE IF NOT EXISTS`), and `DROP INDEX CONCURRENTLY` of an
+//!    index that uses a type, collation or text search configuration the transaction
+//!    drops;
 //! 2. **transaction**: every quick DDL statement, in one transaction, each under a short
 //!    `lock_timeout` (constraints on existing tables are added `NOT VALID` here);
 //! 3. **after**: idempotent statements that must not hold their lock inside a transaction:
@@ -11,6 +13,8 @@
 //!
 //! `unsafe_plain_ddl` puts everything in the transaction in its plain form (for empty
 //! databases). The planner only writes SQL text; it never touches a database.
+
+mod types;
 
 use crate::ddl;
 use crate::driver::PgOptions;
@@ -132,11 +136,7 @@ fn uses_enum(column: &Column, enum_type: &EnumType) -> bool {
 /// Whether a column's type, or the element type of its array type, is the type `name`
 /// (in `schema`), as `format_type` prints it: `mood`, `"Mood"`, `app.mood`.
 fn has_type(column: &Column, schema: &Option<String>, name: &str) -> bool {
-    let bare = column.data_type.trim_end_matches("[]").trim_matches('"');
-    bare == name
-        || schema
-            .as_ref()
-            .is_some_and(|s| bare == format!("{s}.{name}"))
+    schemasync_core::catalog::names_type(&column.data_type, schema.as_deref(), name)
 }
 
 struct Planner<'a> {
@@ -417,7 +417,10 @@ impl Planner<'_> {
                 }
                 sql.push(to.definition.clone());
                 if (dropped && to.comment.is_some()) || from.comment != to.comment {
-                    sql.push(ddl::comment_on_function(to, to.comment.as_deref()));
+                    sql.push(ddl::comment_on_object(
+                        &Commented::Function(to.clone()),
+                        to.comment.as_deref(),
+                    ));
                 }
                 phases.transaction.push(Step::new(describe, sql));
             }
@@ -917,7 +920,13 @@ impl Planner<'_> {
                     );
                     step.transactional = false;
                     step.lock = Some(SHARE_UPDATE_EXCLUSIVE.to_string());
-                    phases.after.push(step);
+                    // Before the transaction when it drops a type, collation or text
+                    // search configuration the index uses (PostgreSQL refuses otherwise).
+                    if self.uses_dropped_object(index) {
+                        phases.before.push(step);
+                    } else {
+                        phases.after.push(step);
+                    }
                 } else {
                     phases
                         .transaction
@@ -932,11 +941,11 @@ impl Planner<'_> {
                 quote_ident(to)
             )])),
             Change::CreateView { view } => {
-                let mut sql = vec![ddl::create_view(view)];
-                sql.extend(ddl::view_indexes(view));
-                if let Some(comment) = &view.comment {
-                    sql.push(ddl::comment_on_view(view, Some(comment)));
-                }
+                let mut sql = ddl::created_with_comment(
+                    ddl::create_view(view),
+                    &Commented::View(view.clone()),
+                );
+                sql.splice(1..1, ddl::view_indexes(view));
                 phases.transaction.push(Step::new(describe, sql));
             }
             Change::DropView { view } => phases.transaction.push(Step::new(
@@ -974,6 +983,18 @@ impl Planner<'_> {
                 };
                 phases.transaction.push(Step::new(describe, vec![sql]));
             }
+            Change::CreateCollation { .. }
+            | Change::DropCollation { .. }
+            | Change::CreateCompositeType { .. }
+            | Change::DropCompositeType { .. }
+            | Change::AlterCompositeType { .. }
+            | Change::CreateRangeType { .. }
+            | Change::DropRangeType { .. }
+            | Change::ReplaceRangeType { .. }
+            | Change::CreateTextSearchConfig { .. }
+            | Change::DropTextSearchConfig { .. }
+            | Change::AlterTextSearchConfig { .. }
+            | Change::RenameObject { .. } => self.add_catalog_object(change, describe, phases)?,
             Change::SetObjectComment { object, to, .. } => phases.transaction.push(Step::new(
                 describe,
                 vec![ddl::comment_on_object(object, to.as_deref())],
@@ -1612,7 +1633,10 @@ impl Planner<'_> {
             }
         }
         if from.comment != to.comment {
-            sql.push(ddl::comment_on_domain(to, to.comment.as_deref()));
+            sql.push(ddl::comment_on_object(
+                &Commented::Domain(to.clone()),
+                to.comment.as_deref(),
+            ));
         }
         let mut step = Step::new(describe.clone(), sql);
         step.hazards = hazards;
@@ -1758,15 +1782,14 @@ impl Planner<'_> {
         let old = qualified(from.schema.as_deref(), &from.name);
         let new_type = qualified(to.schema.as_deref(), &to.name);
         let scratch = format!("{}_schemasync_old", from.name);
-        let mut sql = vec![
-            format!("ALTER TYPE {old} RENAME TO {}", quote_ident(&scratch)),
+        let mut sql = vec![format!(
+            "ALTER TYPE {old} RENAME TO {}",
+            quote_ident(&scratch)
+        )];
+        sql.extend(ddl::created_with_comment(
             ddl::create_enum(to),
-        ];
-        sql.extend(
-            to.comment
-                .as_deref()
-                .map(|c| ddl::comment_on_enum(to, Some(c))),
-        );
+            &Commented::Enum(to.clone()),
+        ));
         let mut step_hazards = Vec::new();
         let mut checks = Vec::new();
         for table in tables_using_enum(self.current, from) {

@@ -300,7 +300,8 @@ fn views_materialized_views_triggers_functions_enums_sequences_and_comments() {
             schema: None,
             name: "mood".into(),
             values: names(&["sad", "meh", "ok", "happy"]),
-            comment: Some("how it feels".into())
+            comment: Some("how it feels".into()),
+            renamed_from: None,
         }]
     );
     let counter = &schema.sequences[0];

@@ -452,6 +452,27 @@ fn refuse_what_sqlite_lacks(schema: &Schema) -> Result<()> {
     if let Some(function) = schema.functions.first() {
         return unsupported("stored functions", &format!("function {}", function.name));
     }
+    if let Some(collation) = schema.collations.first() {
+        return unsupported(
+            "CREATE COLLATION (collations are registered by the application)",
+            &format!("collation {}", collation.name),
+        );
+    }
+    if let Some(composite) = schema.composite_types.first() {
+        return unsupported(
+            "composite types",
+            &format!("composite type {}", composite.name),
+        );
+    }
+    if let Some(range) = schema.range_types.first() {
+        return unsupported("range types", &format!("range type {}", range.name));
+    }
+    if let Some(config) = schema.text_search_configs.first() {
+        return unsupported(
+            "text search configurations",
+            &format!("text search configuration {}", config.name),
+        );
+    }
     for table in &schema.tables {
         if let Some(namespace) = &table.schema {
             return unsupported(

@@ -682,6 +682,7 @@ fn postgres_only_objects_in_a_model_are_refused_for_sqlite() {
             name: "mood".into(),
             values: vec!["sad".into(), "happy".into()],
             comment: None,
+            renamed_from: None,
         }],
         ..schemasync_sqlite::Schema::default()
     };

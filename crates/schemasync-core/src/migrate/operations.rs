@@ -5,6 +5,7 @@
 //! SQLite gets rebuilds). Renames set `renamed_from` hints, so the diff emits renames
 //! instead of drop-and-create.
 
+use crate::catalog::rename_object;
 use crate::change::{Change, Commented};
 use crate::error::{Error, Result};
 use crate::model::{Policy, Schema, Table};
@@ -471,6 +472,84 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
             ("extension", &extension.name),
             change,
         )?,
+        Change::CreateCollation { collation } => add(
+            &mut schema.collations,
+            collation,
+            |c| c.schema == collation.schema && c.name == collation.name,
+            ("collation", &collation.name),
+            change,
+        )?,
+        Change::DropCollation { collation } => remove(
+            &mut schema.collations,
+            |c| c.schema == collation.schema && c.name == collation.name,
+            ("collation", &collation.name),
+            change,
+        )?,
+        Change::CreateCompositeType { composite_type } => add(
+            &mut schema.composite_types,
+            composite_type,
+            |c| c.schema == composite_type.schema && c.name == composite_type.name,
+            ("composite type", &composite_type.name),
+            change,
+        )?,
+        Change::DropCompositeType { composite_type } => remove(
+            &mut schema.composite_types,
+            |c| c.schema == composite_type.schema && c.name == composite_type.name,
+            ("composite type", &composite_type.name),
+            change,
+        )?,
+        Change::AlterCompositeType { from, to } => replace(
+            &mut schema.composite_types,
+            |c| c.schema == from.schema && c.name == from.name,
+            to,
+            ("composite type", &from.name),
+            change,
+        )?,
+        Change::CreateRangeType { range_type } => add(
+            &mut schema.range_types,
+            range_type,
+            |r| r.schema == range_type.schema && r.name == range_type.name,
+            ("range type", &range_type.name),
+            change,
+        )?,
+        Change::DropRangeType { range_type } => remove(
+            &mut schema.range_types,
+            |r| r.schema == range_type.schema && r.name == range_type.name,
+            ("range type", &range_type.name),
+            change,
+        )?,
+        Change::ReplaceRangeType { from, to } => replace(
+            &mut schema.range_types,
+            |r| r.schema == from.schema && r.name == from.name,
+            to,
+            ("range type", &from.name),
+            change,
+        )?,
+        Change::CreateTextSearchConfig { config } => add(
+            &mut schema.text_search_configs,
+            config,
+            |c| c.schema == config.schema && c.name == config.name,
+            ("text search configuration", &config.name),
+            change,
+        )?,
+        Change::DropTextSearchConfig { config } => remove(
+            &mut schema.text_search_configs,
+            |c| c.schema == config.schema && c.name == config.name,
+            ("text search configuration", &config.name),
+            change,
+        )?,
+        Change::AlterTextSearchConfig { from, to } => replace(
+            &mut schema.text_search_configs,
+            |c| c.schema == from.schema && c.name == from.name,
+            to,
+            ("text search configuration", &from.name),
+            change,
+        )?,
+        Change::RenameObject { object, from } => {
+            if !rename_object(schema, object, from) {
+                return Err(missing("object", from, change));
+            }
+        }
         Change::SetObjectComment { object, .. } => match object {
             Commented::Namespace(namespace) => replace(
                 &mut schema.namespaces,
@@ -512,6 +591,34 @@ fn apply_one(schema: &mut Schema, change: &Change, all: &[Change]) -> Result<()>
                 |p| p.name == policy.name,
                 policy,
                 ("policy", &policy.name),
+                change,
+            )?,
+            Commented::Collation(collation) => replace(
+                &mut schema.collations,
+                |c| c.schema == collation.schema && c.name == collation.name,
+                collation,
+                ("collation", &collation.name),
+                change,
+            )?,
+            Commented::CompositeType(composite_type) => replace(
+                &mut schema.composite_types,
+                |c| c.schema == composite_type.schema && c.name == composite_type.name,
+                composite_type,
+                ("composite type", &composite_type.name),
+                change,
+            )?,
+            Commented::RangeType(range_type) => replace(
+                &mut schema.range_types,
+                |r| r.schema == range_type.schema && r.name == range_type.name,
+                range_type,
+                ("range type", &range_type.name),
+                change,
+            )?,
+            Commented::TextSearchConfig(config) => replace(
+                &mut schema.text_search_configs,
+                |c| c.schema == config.schema && c.name == config.name,
+                config,
+                ("text search configuration", &config.name),
                 change,
             )?,
         },
@@ -793,6 +900,7 @@ mod tests {
             name: "mood".into(),
             values: vec!["sad".into(), "happy".into()],
             comment: None,
+            renamed_from: None,
         };
         let function = crate::model::Function {
             schema: None,
