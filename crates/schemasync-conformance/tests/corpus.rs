@@ -165,7 +165,13 @@ fn the_corpus_promises_every_change_and_hazard_kind_on_every_dialect() {
 
 #[test]
 fn most_cases_run_on_both_dialects() {
-    let cases = load_dir(&corpus()).unwrap();
+    // The `postgres/` and `sqlite/` folders hold what only one dialect has (policies,
+    // partitions, rebuilds); every other case is about behaviour both share.
+    let cases: Vec<_> = load_dir(&corpus())
+        .unwrap()
+        .into_iter()
+        .filter(|c| !c.name.starts_with("postgres/") && !c.name.starts_with("sqlite/"))
+        .collect();
     let both = cases
         .iter()
         .filter(|c| DIALECTS.iter().all(|d| c.applies_to(*d)))
