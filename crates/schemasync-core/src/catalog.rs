@@ -66,6 +66,24 @@ pub fn names_type(data_type: &str, schema: Option<&str>, name: &str) -> bool {
     bare == name || schema.is_some_and(|s| bare == format!("{s}.{name}"))
 }
 
+/// Whether the definition of `user` names `used` (a type, domain or collation of the same
+/// diff): a domain's base type or collation, a range's subtype or collation, a composite
+/// type's attribute types and collations. So `used` must exist first.
+pub(crate) fn uses(user: &Commented, used: &Commented) -> bool {
+    let (schema, name) = used.name();
+    let names = |text: &str| names_type(text, schema, name);
+    let names_any = |text: &Option<String>| text.as_deref().is_some_and(names);
+    match user {
+        Commented::Domain(domain) => names(&domain.data_type) || names_any(&domain.collation),
+        Commented::RangeType(range) => names(&range.subtype) || names_any(&range.collation),
+        Commented::CompositeType(composite) => composite
+            .attributes
+            .iter()
+            .any(|a| names(&a.data_type) || names_any(&a.collation)),
+        _ => false,
+    }
+}
+
 /// `text` with the reference to `schema.from` replaced by `schema.to` (keeping an array
 /// suffix), when `text` is exactly such a reference.
 fn renamed_reference(text: &mut String, schema: Option<&str>, from: &str, to: &str) {

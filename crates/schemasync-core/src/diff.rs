@@ -5,7 +5,7 @@
 //! only from `renamed_from` hints, never from guessing. Unnamed constraints are matched
 //! by what they are, so they never show as drift.
 
-use crate::catalog::{names_type, rename_object, CatalogObject};
+use crate::catalog::{names_type, rename_object, uses, CatalogObject};
 use crate::change::{Change, Commented, RowSecurity};
 use crate::model::{
     Check, Column, CompositeType, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Policy,
@@ -647,6 +647,10 @@ impl<'a> Differ<'a> {
                 });
             }
         }
+        changes.before_tables =
+            order_type_definitions(std::mem::take(&mut changes.before_tables), false);
+        changes.after_tables =
+            order_type_definitions(std::mem::take(&mut changes.after_tables), true);
         changes
     }
 
@@ -1214,7 +1218,11 @@ impl<'a> Differ<'a> {
                             .find(|p| self.options.same_name(&p.name, old))
                     });
                 let existing = match by_name.or(by_hint) {
-                    Some(existing) if !recreated => existing,
+                    Some(existing)
+                        if !recreated && !self.reads_dropped_relation(existing, pairs) =>
+                    {
+                        existing
+                    }
                     _ => {
                         creates.push(create(wanted));
                         continue;
@@ -1277,6 +1285,38 @@ impl<'a> Differ<'a> {
         renames.extend(creates);
         renames.extend(row_security);
         (drops, renames)
+    }
+
+    /// Whether a current policy's expressions read a table the diff drops or a view it
+    /// drops or recreates: such a policy is dropped first and created again at the end,
+    /// since PostgreSQL refuses to drop what a policy reads.
+    fn reads_dropped_relation(&self, policy: &Policy, pairs: &[TablePair<'_>]) -> bool {
+        let texts: Vec<&str> = policy
+            .using
+            .iter()
+            .chain(&policy.with_check)
+            .map(String::as_str)
+            .collect();
+        let reads = |name: &str| {
+            texts
+                .iter()
+                .any(|t| mentions(t, name, self.options.case_insensitive_names))
+        };
+        let dropped_table = self.current.tables.iter().any(|t| {
+            !pairs
+                .iter()
+                .any(|p| p.current.is_some_and(|c| std::ptr::eq(c, t)))
+                && reads(&t.name)
+        });
+        let dropped_view = self.current.views.iter().any(|v| {
+            let kept = self.desired.views.iter().any(|d| {
+                d.schema == v.schema
+                    && self.options.same_name(&d.name, &v.name)
+                    && same_except_comment(d, v)
+            });
+            (!kept || self.reads_recreated_table(&v.definition)) && reads(&v.name)
+        });
+        dropped_table || dropped_view
     }
 
     /// The current object of `current` that `wanted` continues (same namespace and name).
@@ -1598,6 +1638,56 @@ fn match_constraints<'c, T>(
         added,
         kept,
     }
+}
+
+/// The type, domain or collation a change creates (or, `dropping`, drops).
+fn type_definition(change: &Change, dropping: bool) -> Option<Commented> {
+    let object = match (change, dropping) {
+        (Change::CreateEnum { enum_type }, false) | (Change::DropEnum { enum_type }, true) => {
+            Commented::Enum(enum_type.clone())
+        }
+        (Change::CreateDomain { domain }, false) | (Change::DropDomain { domain }, true) => {
+            Commented::Domain(domain.clone())
+        }
+        (Change::CreateRangeType { range_type }, false)
+        | (Change::DropRangeType { range_type }, true) => Commented::RangeType(range_type.clone()),
+        (Change::CreateCompositeType { composite_type }, false)
+        | (Change::DropCompositeType { composite_type }, true) => {
+            Commented::CompositeType(composite_type.clone())
+        }
+        (Change::CreateCollation { collation }, false)
+        | (Change::DropCollation { collation }, true) => Commented::Collation(collation.clone()),
+        _ => return None,
+    };
+    Some(object)
+}
+
+/// Reorders the creations (or, `dropping`, the drops) of types, domains and collations
+/// among `changes` so that each is created after what its definition uses (a range over a
+/// domain, a domain over a composite type) and dropped before it. They keep the places
+/// they had among the other changes; only their order among themselves changes.
+fn order_type_definitions(changes: Vec<Change>, dropping: bool) -> Vec<Change> {
+    let defined: Vec<(usize, Commented)> = changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| type_definition(c, dropping).map(|object| (i, object)))
+        .collect();
+    if defined.len() < 2 {
+        return changes;
+    }
+    let items: Vec<&(usize, Commented)> = defined.iter().collect();
+    let order = topological(&items, |a, b| {
+        if dropping {
+            uses(&b.1, &a.1)
+        } else {
+            uses(&a.1, &b.1)
+        }
+    });
+    let mut out = changes.clone();
+    for ((slot, _), (from, _)) in defined.iter().zip(order) {
+        out[*slot] = changes[*from].clone();
+    }
+    out
 }
 
 /// Orders tables so that a table comes after the tables its foreign keys reference
