@@ -40,19 +40,17 @@ pub(crate) fn clock_default(default: &str, target: TargetType) -> Option<String>
             Some(format!("({epoch} / 86400 + 2440587.5)"))
         }
         (Clock::Text { format, local }, target) => {
-            let now = if local {
-                "LOCALTIMESTAMP"
+            // The wall clock SQLite would read, and the same as one operand.
+            let (now, operand) = if local {
+                ("LOCALTIMESTAMP", "LOCALTIMESTAMP")
             } else {
-                "(now() AT TIME ZONE 'UTC')"
+                ("now() AT TIME ZONE 'UTC'", "(now() AT TIME ZONE 'UTC')")
             };
             match target {
                 TargetType::TimestampTz if has_date_and_time(&format) => Some("now()".into()),
-                TargetType::Timestamp if has_date_and_time(&format) => Some(now.to_string()),
-                TargetType::Date if format == DATE => Some(format!("({now})::date")),
-                TargetType::Text => {
-                    let now = now.trim_start_matches('(').trim_end_matches(')');
-                    Some(format!("to_char({now}, '{}')", to_char_format(&format)?))
-                }
+                TargetType::Timestamp if has_date_and_time(&format) => Some(operand.to_string()),
+                TargetType::Date if format == DATE => Some(format!("({operand})::date")),
+                TargetType::Text => Some(format!("to_char({now}, '{}')", to_char_format(&format)?)),
                 _ => None,
             }
         }

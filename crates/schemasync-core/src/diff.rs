@@ -5,11 +5,11 @@
 //! only from `renamed_from` hints, never from guessing. Unnamed constraints are matched
 //! by what they are, so they never show as drift.
 
-use crate::catalog::{names_type, rename_object, uses, CatalogObject};
+use crate::catalog::{rename_object, uses, CatalogObject};
 use crate::change::{Change, Commented, RowSecurity};
 use crate::model::{
-    Check, Column, CompositeType, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Policy,
-    Schema, Table, Trigger, Unique, View,
+    Check, Column, Domain, EnumType, Exclusion, ForeignKey, Function, Index, Policy, Schema, Table,
+    Trigger, Unique, View,
 };
 use crate::sqltext::mentions;
 
@@ -186,12 +186,12 @@ impl<'a> Differ<'a> {
             .collect();
 
         let mut out = Vec::new();
-        let (drop_policies, create_policies) = self.diff_policies(&pairs);
+        let (drop_policies, create_policies) = self.diff_policies(&pairs, &dropped_tables);
         out.extend(drop_policies);
         let (drop_triggers, create_triggers) = self.diff_triggers();
         let (drop_views, create_views) = self.diff_views();
         let (drop_virtual, create_virtual) = self.diff_virtual_tables();
-        let catalog = self.diff_catalog();
+        let catalog = self.diff_catalog(&dropped_tables);
         out.extend(drop_triggers);
         out.extend(catalog.before_dropped_views);
         out.extend(drop_views);
@@ -300,7 +300,7 @@ impl<'a> Differ<'a> {
 
     /// Namespaces, enums, sequences and functions: created before the tables that use
     /// them, dropped after.
-    fn diff_catalog(&self) -> CatalogChanges {
+    fn diff_catalog(&self, dropped_tables: &[&Table]) -> CatalogChanges {
         let mut changes = CatalogChanges::default();
         let same_ns = |a: &Option<String>, b: &Option<String>| a == b;
 
@@ -432,29 +432,23 @@ impl<'a> Differ<'a> {
                 }
             }
         }
-        let new_composites: Vec<&CompositeType> = self
-            .desired
-            .composite_types
-            .iter()
-            .filter(|c| self.existing(&self.current.composite_types, *c).is_none())
-            .collect();
-        for wanted in topological(&new_composites, uses_composite) {
-            changes.before_tables.push(Change::CreateCompositeType {
-                composite_type: wanted.clone(),
-            });
-        }
+        // Types built on each other are put in order by `order_type_definitions`.
         for wanted in &self.desired.composite_types {
-            if let Some(existing) = self.existing(&self.current.composite_types, wanted) {
-                if existing.attributes != wanted.attributes {
-                    changes.before_tables.push(Change::AlterCompositeType {
-                        from: existing.clone(),
-                        to: wanted.clone(),
-                    });
-                }
-                changes
-                    .before_tables
-                    .extend(comment_change(existing, wanted));
+            let Some(existing) = self.existing(&self.current.composite_types, wanted) else {
+                changes.before_tables.push(Change::CreateCompositeType {
+                    composite_type: wanted.clone(),
+                });
+                continue;
+            };
+            if existing.attributes != wanted.attributes {
+                changes.before_tables.push(Change::AlterCompositeType {
+                    from: existing.clone(),
+                    to: wanted.clone(),
+                });
             }
+            changes
+                .before_tables
+                .extend(comment_change(existing, wanted));
         }
         for wanted in &self.desired.sequences {
             let existing = self.current.sequences.iter().find(|q| {
@@ -471,6 +465,34 @@ impl<'a> Differ<'a> {
                 }),
             }
         }
+        // What a new function's signature may name that is created with it, and what a
+        // dropped one's may name that is dropped with it.
+        let new_views: Vec<&str> = self
+            .desired
+            .views
+            .iter()
+            .filter(|v| !has_view(&self.current.views, v, self.options))
+            .map(|v| v.name.as_str())
+            .collect();
+        let new_tables: Vec<&str> = self
+            .desired
+            .tables
+            .iter()
+            .filter(|t| {
+                self.find_current_table(t.schema.as_deref(), &t.name)
+                    .is_none()
+            })
+            .map(|t| t.name.as_str())
+            .collect();
+        let dropped_views: Vec<&str> = self
+            .current
+            .views
+            .iter()
+            .filter(|v| !has_view(&self.desired.views, v, self.options))
+            .map(|v| v.name.as_str())
+            .collect();
+        let dropped_table_names: Vec<&str> =
+            dropped_tables.iter().map(|t| t.name.as_str()).collect();
         for wanted in &self.desired.functions {
             let existing = self
                 .current
@@ -478,12 +500,12 @@ impl<'a> Differ<'a> {
                 .iter()
                 .find(|f| f.same_identity(wanted));
             match existing {
-                None if self.signature_uses_new_view(wanted) => {
+                None if self.signature_names(wanted, &new_views) => {
                     changes.after_created_views.push(Change::CreateFunction {
                         function: wanted.clone(),
                     })
                 }
-                None if self.signature_uses_new_table(wanted) => {
+                None if self.signature_names(wanted, &new_tables) => {
                     changes.after_created_tables.push(Change::CreateFunction {
                         function: wanted.clone(),
                     })
@@ -534,11 +556,6 @@ impl<'a> Differ<'a> {
                 config: config.clone(),
             });
         }
-        let kept_tables: Vec<&Table> = self
-            .pair_tables()
-            .into_iter()
-            .filter_map(|p| p.current)
-            .collect();
         // In reverse: an aggregate (listed after its functions) goes before them.
         for function in self.current.functions.iter().rev() {
             if !self
@@ -550,21 +567,9 @@ impl<'a> Differ<'a> {
                 let drop = Change::DropFunction {
                     function: function.clone(),
                 };
-                if self.signature_uses_dropped(function, |schema, name| {
-                    self.current.views.iter().any(|v| {
-                        v.schema.as_deref() == schema && self.options.same_name(&v.name, name)
-                    }) && !self.desired.views.iter().any(|v| {
-                        v.schema.as_deref() == schema && self.options.same_name(&v.name, name)
-                    })
-                }) {
+                if self.signature_names(function, &dropped_views) {
                     changes.before_dropped_views.push(drop);
-                } else if self.signature_uses_dropped(function, |schema, name| {
-                    self.current.tables.iter().any(|t| {
-                        t.schema.as_deref() == schema && self.options.same_name(&t.name, name)
-                    }) && !kept_tables.iter().any(|c| {
-                        c.schema.as_deref() == schema && self.options.same_name(&c.name, name)
-                    })
-                }) {
+                } else if self.signature_names(function, &dropped_table_names) {
                     changes.with_dropped_tables.push(drop);
                 } else {
                     changes.after_tables.push(drop);
@@ -582,12 +587,9 @@ impl<'a> Differ<'a> {
                 });
             }
         }
-        let old_composites: Vec<&CompositeType> = self
-            .dropped(&self.current.composite_types, &self.desired.composite_types)
-            .collect();
-        let mut drop_order = topological(&old_composites, uses_composite);
-        drop_order.reverse();
-        for composite_type in drop_order {
+        for composite_type in
+            self.dropped(&self.current.composite_types, &self.desired.composite_types)
+        {
             changes.after_tables.push(Change::DropCompositeType {
                 composite_type: composite_type.clone(),
             });
@@ -1172,7 +1174,11 @@ impl<'a> Differ<'a> {
     /// security is switched last, once the policies it enforces are there. Policies of
     /// a table whose dependents are recreated ([`diff_recreating`]) are dropped and
     /// created again: PostgreSQL refuses to drop or retype a column a policy reads.
-    fn diff_policies(&self, pairs: &[TablePair<'_>]) -> (Vec<Change>, Vec<Change>) {
+    fn diff_policies(
+        &self,
+        pairs: &[TablePair<'_>],
+        dropped_tables: &[&Table],
+    ) -> (Vec<Change>, Vec<Change>) {
         let mut drops = Vec::new();
         let mut renames = Vec::new();
         let mut creates = Vec::new();
@@ -1219,7 +1225,7 @@ impl<'a> Differ<'a> {
                     });
                 let existing = match by_name.or(by_hint) {
                     Some(existing)
-                        if !recreated && !self.reads_dropped_relation(existing, pairs) =>
+                        if !recreated && !self.reads_dropped_relation(existing, dropped_tables) =>
                     {
                         existing
                     }
@@ -1290,7 +1296,7 @@ impl<'a> Differ<'a> {
     /// Whether a current policy's expressions read a table the diff drops or a view it
     /// drops or recreates: such a policy is dropped first and created again at the end,
     /// since PostgreSQL refuses to drop what a policy reads.
-    fn reads_dropped_relation(&self, policy: &Policy, pairs: &[TablePair<'_>]) -> bool {
+    fn reads_dropped_relation(&self, policy: &Policy, dropped_tables: &[&Table]) -> bool {
         let texts: Vec<&str> = policy
             .using
             .iter()
@@ -1302,12 +1308,7 @@ impl<'a> Differ<'a> {
                 .iter()
                 .any(|t| mentions(t, name, self.options.case_insensitive_names))
         };
-        let dropped_table = self.current.tables.iter().any(|t| {
-            !pairs
-                .iter()
-                .any(|p| p.current.is_some_and(|c| std::ptr::eq(c, t)))
-                && reads(&t.name)
-        });
+        let dropped_table = dropped_tables.iter().any(|t| reads(&t.name));
         let dropped_view = self.current.views.iter().any(|v| {
             let kept = self.desired.views.iter().any(|d| {
                 d.schema == v.schema
@@ -1359,54 +1360,17 @@ impl<'a> Differ<'a> {
             })
     }
 
-    /// Whether a function's arguments or result name the row type of a table the diff
-    /// creates (`RETURNS SETOF customer`), or its `BEGIN ATOMIC` body reads one: it must
-    /// be created after that table.
-    fn signature_uses_new_table(&self, function: &Function) -> bool {
+    /// Whether a function's arguments or result (or its `BEGIN ATOMIC` body, which
+    /// PostgreSQL resolves at creation) name one of `relations`: a function returning
+    /// `SETOF customer` is created after the new table `customer`, and dropped before it.
+    fn signature_names(&self, function: &Function, relations: &[&str]) -> bool {
+        if relations.is_empty() {
+            return false;
+        }
         let signature = signature(function);
-        self.desired.tables.iter().any(|table| {
-            self.find_current_table(table.schema.as_deref(), &table.name)
-                .is_none()
-                && mentions(&signature, &table.name, self.options.case_insensitive_names)
-        })
-    }
-
-    /// Whether a current function's signature (or `BEGIN ATOMIC` body) names a current
-    /// table or view for which `dropped(schema, name)` holds: the function must go first.
-    fn signature_uses_dropped(
-        &self,
-        function: &Function,
-        dropped: impl Fn(Option<&str>, &str) -> bool,
-    ) -> bool {
-        let signature = signature(function);
-        let names = self
-            .current
-            .views
+        relations
             .iter()
-            .map(|v| (v.schema.as_deref(), v.name.as_str()))
-            .chain(
-                self.current
-                    .tables
-                    .iter()
-                    .map(|t| (t.schema.as_deref(), t.name.as_str())),
-            );
-        names
-            .filter(|(schema, name)| dropped(*schema, name))
-            .any(|(_, name)| mentions(&signature, name, self.options.case_insensitive_names))
-    }
-
-    /// Whether a function's signature (or `BEGIN ATOMIC` body) names a view the diff
-    /// creates (`RETURNS SETOF active_customers`): it must be created after the views.
-    fn signature_uses_new_view(&self, function: &Function) -> bool {
-        let signature = signature(function);
-        self.desired.views.iter().any(|view| {
-            !self
-                .current
-                .views
-                .iter()
-                .any(|v| v.schema == view.schema && self.options.same_name(&v.name, &view.name))
-                && mentions(&signature, &view.name, self.options.case_insensitive_names)
-        })
+            .any(|name| mentions(&signature, name, self.options.case_insensitive_names))
     }
 
     /// The new tables and the functions created right after them, in one order: a
@@ -1550,11 +1514,11 @@ fn comment_change<T: CatalogObject>(existing: &T, wanted: &T) -> Option<Change> 
     })
 }
 
-/// Whether composite type `a` has an attribute of composite type `b`.
-fn uses_composite(a: &CompositeType, b: &CompositeType) -> bool {
-    a.attributes
+/// Whether `views` holds a view of `view`'s namespace and name.
+fn has_view(views: &[View], view: &View, options: DiffOptions) -> bool {
+    views
         .iter()
-        .any(|attribute| names_type(&attribute.data_type, b.schema.as_deref(), &b.name))
+        .any(|v| v.schema == view.schema && options.same_name(&v.name, &view.name))
 }
 
 /// Whether two views differ at most in their comments.

@@ -505,6 +505,20 @@ pub struct PartitionOf {
     pub bound: String,
 }
 
+impl PartitionOf {
+    /// Whether this is the parent's default partition (bound `DEFAULT`), which takes the
+    /// rows no other partition's bound does.
+    ///
+    /// ```
+    /// use schemasync_core::PartitionOf;
+    /// let default = PartitionOf { schema: None, table: "events".into(), bound: "DEFAULT".into() };
+    /// assert!(default.is_default());
+    /// ```
+    pub fn is_default(&self) -> bool {
+        self.bound == "DEFAULT"
+    }
+}
+
 /// A column of a table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -185,7 +185,7 @@ impl Planner<'_> {
     ) -> Vec<DataCheck> {
         // A new parent has no rows yet; the probe needs the parent as it is now.
         let parent_table = match self.existing(&partition.schema, &partition.table) {
-            Some(parent) if partition.bound != "DEFAULT" => parent,
+            Some(parent) if !partition.is_default() => parent,
             _ => return Vec::new(),
         };
         let parent = current_name(parent_table);
@@ -210,9 +210,7 @@ impl Planner<'_> {
             };
         let default = self.current.tables.iter().find(|t| {
             t.partition_of.as_ref().is_some_and(|p| {
-                p.schema == parent_table.schema
-                    && p.table == parent_table.name
-                    && p.bound == "DEFAULT"
+                p.schema == parent_table.schema && p.table == parent_table.name && p.is_default()
             })
         });
         let mut checks = Vec::new();
